@@ -1,0 +1,100 @@
+// The job file's schema: the single source of the spec types, the JSON Schema and the API's
+// request shapes. Pure: no I/O.
+import { z } from 'zod';
+
+export const BACKENDS = ['local', 'docker', 'kubernetes'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** "500ms", "30s", "5m", "1h", or compounds such as "1h30m". */
+export const DURATION_RE = /^(?:\d+(?:ms|s|m|h))+$/;
+const DNS_LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_KEY_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
+const CPU_RE = /^(?:\d+(?:\.\d+)?|\d+m)$/;
+const MEMORY_RE = /^\d+(?:Ki|Mi|Gi|Ti|K|M|G|T|k)?$/;
+
+export const duration = z
+  .string({ error: 'expected a duration such as "30s"' })
+  .regex(DURATION_RE, { error: (iss) => `expected a duration such as "30s", got ${JSON.stringify(iss.input)}` })
+  .meta({ description: 'A duration: digits followed by ms, s, m or h; compounds like "1h30m" allowed.', examples: ['30s', '5m', '1h'] });
+
+export const backoffSchema = z
+  .strictObject({
+    initial: duration.optional().meta({ description: 'Delay before the first retry (default "1s").' }),
+    factor: z.number({ error: 'expected a number ≥ 1' }).min(1, { error: 'expected a number ≥ 1' }).optional()
+      .meta({ description: 'Each retry waits factor times longer than the last (default 2).' }),
+    max: duration.optional().meta({ description: 'Upper bound of one delay (default "5m").' }),
+  })
+  .meta({ description: 'Exponential backoff: initial·factor^n, capped at max.' });
+
+export const retriesSchema = z
+  .strictObject({
+    limit: z.int({ error: 'expected a whole number from 0 to 100' }).min(0, { error: 'expected a whole number from 0 to 100' })
+      .max(100, { error: 'expected a whole number from 0 to 100' })
+      .meta({ description: 'How many times a failed attempt is retried.' }),
+    backoff: backoffSchema.optional(),
+  })
+  .meta({ description: 'Retry policy of a task.' });
+
+export const resourcesSchema = z
+  .strictObject({
+    cpu: z.union([z.number().positive(), z.string().regex(CPU_RE)], { error: 'expected CPUs such as 0.5, "2" or "500m"' }).optional(),
+    memory: z.string({ error: 'expected a memory size such as "512Mi" or "1Gi"' })
+      .regex(MEMORY_RE, { error: (iss) => `expected a memory size such as "512Mi" or "1Gi", got ${JSON.stringify(iss.input)}` })
+      .optional(),
+  })
+  .meta({ description: 'CPU and memory for the task (limits; requests on Kubernetes).' });
+
+export const taskNameSchema = z.string().regex(DNS_LABEL_RE, {
+  error: (iss) => `expected a task name of lowercase letters, digits and "-" (at most 63, starting and ending alphanumeric), got ${JSON.stringify(iss.input)}`,
+});
+
+export const envSchema = z.record(
+  z.string().regex(ENV_KEY_RE, { error: (iss) => `expected an environment variable name (letters, digits, "_"), got ${JSON.stringify(iss.input)}` })
+    .refine((k) => !k.startsWith('WHARF_'), { error: 'names starting with WHARF_ are reserved for Wharf' }),
+  z.string({ error: (iss) => `expected a string, got ${describe(iss.input)} (quote numbers and booleans in YAML)` }),
+);
+
+export const taskSchema = z
+  .strictObject({
+    command: z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of strings, e.g. ["sh", "-c", "echo hi"]' })
+      .min(1, { error: 'expected at least the program to run' })
+      .meta({ description: 'Program and arguments; no shell unless you run one.' }),
+    image: z.string().min(1, { error: 'expected an image reference' }).optional()
+      .meta({ description: 'Container image (docker and kubernetes backends).' }),
+    backend: z.enum(BACKENDS, { error: (iss) => `expected one of ${BACKENDS.join(', ')}, got ${JSON.stringify(iss.input)}` }).optional()
+      .meta({ description: 'Where the task runs; defaults to the server\'s default backend.' }),
+    env: envSchema.optional().meta({ description: 'Environment variables, exactly as given.' }),
+    needs: z.array(taskNameSchema, { error: 'expected a list of task names' }).optional()
+      .meta({ description: 'Tasks that must succeed before this one starts.' }),
+    timeout: duration.optional().meta({ description: 'Wall-clock limit of one attempt.' }),
+    retries: retriesSchema.optional(),
+    workingDir: z.string().min(1).optional().meta({ description: 'Working directory of the process (relative paths are inside the attempt\'s fresh directory on the local backend).' }),
+    resources: resourcesSchema.optional(),
+  })
+  .meta({ description: 'One container run.' });
+
+export const jobSchema = z
+  .strictObject({
+    name: z.string({ error: 'expected a job name' }).min(1, { error: 'expected a non-empty name' }).max(128, { error: 'expected at most 128 characters' })
+      .meta({ description: 'A human name for the job.' }),
+    labels: z.record(
+      z.string().regex(LABEL_KEY_RE, { error: (iss) => `expected a label key (letters, digits, ".", "_", "/", "-"; at most 63), got ${JSON.stringify(iss.input)}` }),
+      z.string({ error: 'expected a string label value' }).max(63, { error: 'expected at most 63 characters' }),
+    ).optional().meta({ description: 'Labels to filter jobs by.' }),
+    tasks: z.record(taskNameSchema, taskSchema, { error: 'expected a map of task name → task' })
+      .refine((t) => Object.keys(t).length > 0, { error: 'expected at least one task' })
+      .meta({ description: 'Task name → task.' }),
+  })
+  .meta({ title: 'Wharf job', description: 'A Wharf job: tasks and the dependencies between them.' });
+
+export type JobSpec = z.infer<typeof jobSchema>;
+export type TaskSpec = z.infer<typeof taskSchema>;
+export type RetriesSpec = z.infer<typeof retriesSchema>;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
