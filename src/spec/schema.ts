@@ -11,7 +11,7 @@ const DNS_LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
 const CPU_RE = /^(?:\d+(?:\.\d+)?|\d+m)$/;
-const MEMORY_RE = /^\d+(?:Ki|Mi|Gi|Ti|K|M|G|T|k)?$/;
+export const MEMORY_RE = /^\d+(?:Ki|Mi|Gi|Ti|K|M|G|T|k)?$/;
 
 export const duration = z
   .string({ error: 'expected a duration such as "30s"' })
@@ -36,12 +36,18 @@ export const retriesSchema = z
   })
   .meta({ description: 'Retry policy of a task.' });
 
+const cpuError = (iss: { input?: unknown }): string => `expected CPUs such as 0.5, "2" or "500m", got ${JSON.stringify(iss.input)}`;
+
 export const resourcesSchema = z
   .strictObject({
-    cpu: z.union([z.number().positive(), z.string().regex(CPU_RE)], { error: 'expected CPUs such as 0.5, "2" or "500m"' }).optional(),
+    // zod reports the failing branch's own issue when only one branch has the right type, so
+    // each branch needs the message too, not just the union.
+    cpu: z.union([z.number().positive({ error: cpuError }), z.string().regex(CPU_RE, { error: cpuError })],
+      { error: 'expected CPUs such as 0.5, "2" or "500m"' }).optional()
+      .meta({ description: 'CPU cores: a number, or millicores such as "500m".' }),
     memory: z.string({ error: 'expected a memory size such as "512Mi" or "1Gi"' })
       .regex(MEMORY_RE, { error: (iss) => `expected a memory size such as "512Mi" or "1Gi", got ${JSON.stringify(iss.input)}` })
-      .optional(),
+      .optional().meta({ description: 'Memory in bytes, optionally with a suffix: k, K, M, G, T, Ki, Mi, Gi, Ti.' }),
   })
   .meta({ description: 'CPU and memory for the task (limits; requests on Kubernetes).' });
 

@@ -57,6 +57,8 @@ export interface NewLogChunk {
   text: string;
   /** Bytes of output this chunk stands for (counted against the cap). */
   bytes: number;
+  /** The log cap was reached here; the attempt's log is marked truncated. */
+  truncated?: boolean;
 }
 
 /** An attempt whose lease passed without renewal: its worker is presumed dead. */

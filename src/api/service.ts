@@ -1,0 +1,147 @@
+// WharfService: the API's operations over a Store. The HTTP routes call it, and the CLI uses it
+// directly when it works in-process, so both give the same answers and the same errors.
+import { ApiError, type FollowEnd, type FollowOptions, type JobSource, type WharfApi } from '../client/types.js';
+import type { JobState } from '../core/states.js';
+import type { JobList, JobView, LogEntry, LogPage, WharfEvent } from '../spec/api.js';
+import { parseJob } from '../spec/parse.js';
+import type { BackendName } from '../spec/schema.js';
+import type { JobQuery, Store, StoreResult } from '../store/types.js';
+import { followEvents, followLogs, type FollowDeps } from './follow.js';
+
+export interface WharfServiceOptions {
+  store: Store;
+  /** Backend of tasks that name none. */
+  defaultBackend?: BackendName;
+  /** Safety re-read interval of followers, for writers in other processes (default 1000 ms). */
+  pollMs?: number;
+  /** Close the store in close() (the CLI's in-process mode owns its store). */
+  closeStore?: boolean;
+}
+
+export const LIST_LIMIT = { default: 50, max: 500 } as const;
+export const LOG_LIMIT = { default: 1000, max: 10_000 } as const;
+
+export const CANCEL_REASON = 'canceled by request';
+
+export class WharfService implements WharfApi {
+  readonly store: Store;
+  readonly defaultBackend: BackendName;
+  private readonly deps: FollowDeps;
+  private readonly closeStore: boolean;
+
+  constructor(opts: WharfServiceOptions) {
+    this.store = opts.store;
+    this.defaultBackend = opts.defaultBackend ?? 'local';
+    this.deps = { store: opts.store, pollMs: opts.pollMs ?? 1000 };
+    this.closeStore = opts.closeStore ?? false;
+  }
+
+  /**
+   * Validates and stores a job. `source` is a job file as text ({text, format?}) or an already
+   * parsed document (a JSON request body); every validation error is reported at once.
+   */
+  async submit(source: JobSource | Record<string, unknown>): Promise<JobView> {
+    return this.submitDocument(isJobSource(source) ? source : undefined, source);
+  }
+
+  /** Like submit, for a parsed document whatever its shape (it is never taken for a JobSource). */
+  async submitValue(doc: unknown): Promise<JobView> {
+    return this.submitDocument(undefined, doc);
+  }
+
+  private async submitDocument(text: JobSource | undefined, doc: unknown): Promise<JobView> {
+    const r = text
+      ? parseJob(text.text, text.format ? { format: text.format } : undefined)
+      : parseJob(doc);
+    if (!r.ok) throw new ApiError('invalid', 'the job file is invalid', r.errors.map((e) => ({ path: e.path, message: e.message })));
+    return this.store.createJob(r.spec, { defaultBackend: this.defaultBackend });
+  }
+
+  async getJob(id: string): Promise<JobView> {
+    const job = await this.store.getJob(id);
+    if (!job) throw noJob(id);
+    return job;
+  }
+
+  async listJobs(q: { state?: JobState; labels?: Record<string, string>; cursor?: string; limit?: number }): Promise<JobList> {
+    const limit = checkLimit(q.limit, LIST_LIMIT);
+    const query: JobQuery = { limit };
+    if (q.state !== undefined) query.state = q.state;
+    if (q.labels !== undefined && Object.keys(q.labels).length > 0) query.labels = q.labels;
+    if (q.cursor !== undefined && q.cursor !== '') query.cursor = q.cursor;
+    try {
+      return await this.store.listJobs(query);
+    } catch (e) {
+      // A cursor the store cannot read is the caller's mistake, not ours.
+      if (query.cursor !== undefined && e instanceof RangeError) {
+        throw new ApiError('invalid', 'the request is invalid', [{ path: 'cursor', message: 'expected the nextCursor of a previous page' }]);
+      }
+      throw e;
+    }
+  }
+
+  async cancel(id: string): Promise<JobView> {
+    return unwrap(id, await this.store.cancelJob(id, CANCEL_REASON));
+  }
+
+  async retry(id: string): Promise<JobView> {
+    return unwrap(id, await this.store.retryJob(id));
+  }
+
+  async readLogs(jobId: string, q: { task?: string; attempt?: number; after?: number; limit?: number }): Promise<LogPage> {
+    const limit = checkLimit(q.limit, LOG_LIMIT);
+    await this.checkTask(jobId, q.task);
+    // One entry more than asked tells whether the page ended at the newest entry.
+    const entries = await this.store.readLogs({ ...q, jobId, limit: limit + 1 });
+    const more = entries.length > limit;
+    const page = more ? entries.slice(0, limit) : entries;
+    return { entries: page, nextAfter: more ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  /** Live entries until the job (or task) ended; the generator returns the end state (undefined if aborted). */
+  async *followLogs(jobId: string, task: string | undefined, opts: FollowOptions = {}): AsyncGenerator<LogEntry, FollowEnd | undefined> {
+    await this.checkTask(jobId, task);
+    return yield* followLogs(this.deps, jobId, task, opts);
+  }
+
+  /** State changes, server-wide (never ends) or of one job (returns its end state once it ended). */
+  async *followEvents(opts: FollowOptions & { jobId?: string } = {}): AsyncGenerator<WharfEvent, FollowEnd | undefined> {
+    if (opts.jobId !== undefined) await this.getJob(opts.jobId);
+    return yield* followEvents(this.deps, opts);
+  }
+
+  async close(): Promise<void> {
+    if (this.closeStore) await this.store.close();
+  }
+
+  /** 404 unless the job (and, if named, its task) exists. */
+  async checkTask(jobId: string, task: string | undefined): Promise<JobView> {
+    const job = await this.getJob(jobId);
+    if (task !== undefined && !job.tasks.some((t) => t.name === task)) {
+      throw new ApiError('not_found', `no task "${task}" in job "${jobId}"`);
+    }
+    return job;
+  }
+}
+
+function isJobSource(x: JobSource | Record<string, unknown>): x is JobSource {
+  return typeof x.text === 'string' && Object.keys(x).every((k) => k === 'text' || k === 'format');
+}
+
+function noJob(id: string): ApiError {
+  return new ApiError('not_found', `no job "${id}"`);
+}
+
+function unwrap<T>(id: string, r: StoreResult<T>): T {
+  if (r.ok) return r.value;
+  if (r.error.code === 'not_found') throw noJob(id);
+  throw new ApiError('conflict', r.error.message);
+}
+
+function checkLimit(limit: number | undefined, bounds: { default: number; max: number }): number {
+  if (limit === undefined) return bounds.default;
+  if (!Number.isInteger(limit) || limit < 1 || limit > bounds.max) {
+    throw new ApiError('invalid', 'the request is invalid', [{ path: 'limit', message: `expected a whole number from 1 to ${bounds.max}` }]);
+  }
+  return limit;
+}

@@ -1,0 +1,71 @@
+// `wharf serve`: the API server with an embedded worker, on 127.0.0.1:5255 by default.
+// SIGTERM/SIGINT drain: stop claiming, let running attempts finish until --drain-timeout, stop
+// the rest, close the server and the store.
+import { ApiError } from '../../client/types.js';
+import { formatError } from '../../core/format-error.js';
+import { DURATION_RE, MEMORY_RE } from '../../spec/schema.js';
+import { durationMs, memoryBytes } from '../../spec/plan.js';
+import { wharfHome } from '../context.js';
+
+export interface ServeOptions {
+  host: string;
+  port: string;
+  db?: string;
+  concurrency?: string;
+  lease: string;
+  grace: string;
+  drainTimeout: string;
+  logCap?: string;
+}
+
+function duration(flag: string, v: string): number {
+  if (!DURATION_RE.test(v)) throw new ApiError('invalid', `${flag}: expected a duration such as "30s", got ${JSON.stringify(v)}`);
+  return durationMs(v);
+}
+
+function wholeNumber(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new ApiError('invalid', `${flag}: expected a whole number ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export async function serve(o: ServeOptions): Promise<number> {
+  const port = wholeNumber('--port', o.port, 0);
+  const leaseMs = duration('--lease', o.lease);
+  const graceMs = duration('--grace', o.grace);
+  const drainMs = duration('--drain-timeout', o.drainTimeout);
+  const worker: { leaseMs: number; graceMs: number; concurrency?: number; logCapBytes?: number } = { leaseMs, graceMs };
+  if (o.concurrency !== undefined) worker.concurrency = wholeNumber('--concurrency', o.concurrency, 1);
+  if (o.logCap !== undefined) {
+    if (!MEMORY_RE.test(o.logCap)) throw new ApiError('invalid', `--log-cap: expected a size such as "64Mi", got ${JSON.stringify(o.logCap)}`);
+    worker.logCapBytes = memoryBytes(o.logCap);
+  }
+
+  const [{ openRuntime }, { startServer }] = await Promise.all([import('../../runtime/runtime.js'), import('../../server/listen.js')]);
+  const home = wharfHome();
+  const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}), worker });
+  await rt.worker.start();
+  const server = await startServer({
+    host: o.host, port, service: rt.service, store: rt.store, isReady: () => rt.worker.alive,
+  });
+  process.stderr.write(`wharf: listening on ${server.url} (UI and API; worker ${rt.worker.id}, home ${home})\n`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`wharf: ${signal}: draining (up to ${o.drainTimeout})\n`);
+      // Stop claiming and finish attempts first, then stop answering.
+      rt.worker.drain(drainMs)
+        .then(() => server.close())
+        .then(() => rt.close(0))
+        .then(() => resolve(0), (e: unknown) => {
+          process.stderr.write(`wharf: shutting down: ${formatError(e)}\n`);
+          resolve(1);
+        });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}

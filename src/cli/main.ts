@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// The `wharf` command. Each command lives in its own module, imported only when it runs, so
+// start-up stays lean (`wharf run -- true` must cost little more than spawning `true`).
+import { Command, Option } from 'commander';
+
+const program = new Command('wharf')
+  .description('Run tasks in containers — on this host, on a Docker engine, or on Kubernetes.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+program.command('serve')
+  .description('start the API server (and UI) with an embedded worker')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on', '5255')
+  .option('--db <path>', 'SQLite database file (default: $WHARF_HOME/wharf.db)')
+  .option('--concurrency <n>', 'attempts run at once by the embedded worker')
+  .option('--lease <duration>', 'lease of a claimed attempt, renewed by heartbeats', '15s')
+  .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping an attempt', '10s')
+  .option('--drain-timeout <duration>', 'on SIGTERM, how long running attempts may finish', '30s')
+  .option('--log-cap <bytes>', 'stored log size per attempt, e.g. 64Mi')
+  .action(async (o) => exit((await import('./commands/serve.js')).serve(o)));
+
+program.command('run')
+  .description('run one command as a task, stream its output, exit with its exit code')
+  .argument('<command...>', 'program and arguments (after --)')
+  .option('--backend <backend>', 'local, docker or kubernetes')
+  .option('--image <image>', 'container image (docker, kubernetes)')
+  .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', collect, [])
+  .option('--timeout <duration>', 'wall-clock limit, e.g. 30s')
+  .option('--name <name>', 'job name')
+  .action(async (command: string[], o) => exit((await import('./commands/run.js')).run(command, o)));
+
+program.command('submit')
+  .description('submit a job file (YAML or JSON; - reads stdin)')
+  .argument('<file>', 'job file or -')
+  .option('-f, --follow', 'show state changes and logs until the job ends; exit 0/1/130')
+  .option('--json', 'print the created job as JSON')
+  .action(async (file: string, o) => exit((await import('./commands/submit.js')).submit(file, o)));
+
+program.command('jobs')
+  .description('list jobs, newest first')
+  .addOption(new Option('--state <state>', 'only jobs in this state').choices(['queued', 'running', 'succeeded', 'failed', 'canceled']))
+  .option('-l, --label <KEY=VALUE>', 'only jobs with this label (repeatable)', collect, [])
+  .option('--limit <n>', 'at most this many', '50')
+  .option('--cursor <cursor>', 'continue a previous listing')
+  .option('--json', 'print JSON')
+  .action(async (o) => exit((await import('./commands/jobs.js')).jobs(o)));
+
+program.command('job')
+  .description('show one job with its tasks and attempts')
+  .argument('<id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o) => exit((await import('./commands/jobs.js')).job(id, o)));
+
+program.command('logs')
+  .description("print a job's logs (one task's with TASK)")
+  .argument('<id>')
+  .argument('[task]')
+  .option('-f, --follow', 'keep printing until the job (or task) ends')
+  .option('--attempt <n>', 'only this attempt')
+  .action(async (id: string, task: string | undefined, o) => exit((await import('./commands/logs.js')).logs(id, task, o)));
+
+program.command('cancel')
+  .description('cancel a job: queued tasks never start, running ones are stopped')
+  .argument('<id>')
+  .action(async (id: string) => exit((await import('./commands/jobs.js')).cancel(id)));
+
+program.command('retry')
+  .description('run the failed and canceled tasks of an ended job again')
+  .argument('<id>')
+  .action(async (id: string) => exit((await import('./commands/jobs.js')).retry(id)));
+
+program.command('validate')
+  .description('check a job file; lists every error (exit 0 valid, 1 invalid)')
+  .argument('<file>', 'job file or -')
+  .action(async (file: string) => exit((await import('./commands/validate.js')).validate(file)));
+
+program.command('schema')
+  .description('print the JSON Schema of job files')
+  .action(async () => exit((await import('./commands/validate.js')).schema()));
+
+async function exit(code: Promise<number>): Promise<void> {
+  process.exitCode = await code;
+}
+
+program.parseAsync(process.argv).catch(async (e: unknown) => {
+  const { reportError } = await import('./errors.js');
+  process.exitCode = reportError(e);
+});

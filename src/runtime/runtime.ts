@@ -1,0 +1,49 @@
+// Assembles one Wharf process: the store, the backends, the service and (optionally) a worker.
+// Both `wharf serve` and the CLI's in-process mode start here; clients and config are made
+// here and passed down, nothing connects at import.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { WharfService } from '../api/service.js';
+import { createLocalBackend } from '../backends/local/index.js';
+import type { Backend } from '../backends/types.js';
+import type { BackendName } from '../spec/schema.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import type { Store } from '../store/types.js';
+import { Worker, type WorkerOptions } from '../worker/worker.js';
+
+export interface RuntimeOptions {
+  /** WHARF_HOME: the default database and the local backend's run directories live here. */
+  home: string;
+  /** SQLite file; default `<home>/wharf.db`. */
+  db?: string;
+  defaultBackend?: BackendName;
+  worker?: Omit<WorkerOptions, 'store' | 'backends'>;
+}
+
+export interface Runtime {
+  store: Store;
+  service: WharfService;
+  backends: Backend[];
+  worker: Worker;
+  /** Drains the worker (if started) until `drainMs`, then closes everything. */
+  close(drainMs?: number): Promise<void>;
+}
+
+export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
+  mkdirSync(o.home, { recursive: true, mode: 0o700 });
+  const store = await openSqliteStore({ path: o.db ?? join(o.home, 'wharf.db') });
+  const backends: Backend[] = [createLocalBackend({ stateDir: o.home, instanceId: store.instanceId })];
+  const service = new WharfService({ store, defaultBackend: o.defaultBackend ?? 'local' });
+  const worker = new Worker({ ...o.worker, store, backends });
+  let closed = false;
+  return {
+    store, service, backends, worker,
+    async close(drainMs = 0) {
+      if (closed) return;
+      closed = true;
+      await worker.drain(drainMs);
+      for (const b of backends) await b.close();
+      await store.close();
+    },
+  };
+}

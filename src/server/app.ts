@@ -1,0 +1,109 @@
+// The Fastify application: body parsers, the one error shape, and the route table bound to its
+// handlers. Never listens (listen.ts does), so tests can use app.inject.
+import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { z } from 'zod';
+import { ApiError } from '../client/types.js';
+import type { WharfService } from '../api/service.js';
+import type { Store } from '../store/types.js';
+import { installErrorHandling, zodDetails } from './errors.js';
+import { BodyText, handlers, type Answer, type Input } from './handlers.js';
+import { decodeJson } from '../spec/json-text.js';
+import { placed } from '../spec/source.js';
+import { JSON_TYPES, ROUTES, type RouteName, type RouteSpec } from './routes.js';
+import { STREAMED } from './sse.js';
+
+export interface AppOptions {
+  service: WharfService;
+  store: Store;
+  /** Whether the rest of the process (e.g. the workers) is up; /ready answers 503 while false. */
+  isReady: () => boolean | Promise<boolean>;
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Fastify's logger option (default off). */
+  logger?: FastifyServerOptions['logger'];
+  /** Interval of `: ping` comments on idle event streams (default 15 s). */
+  pingMs?: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = fastify({ logger: opts.logger ?? false, bodyLimit });
+
+  // Only JSON bodies in general (no route but submit reads one); anything else is refused with
+  // 415 before a handler runs.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([...JSON_TYPES], { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    const r = decodeJson(text);
+    if (r.ok) return done(null, r.value);
+    done(new ApiError('invalid', 'the request body is not valid JSON', [{ path: '', message: placed(text, r.offset, r.message) }]), undefined);
+  });
+
+  installErrorHandling(app, bodyLimit);
+
+  const live = new Set<AbortController>();
+  // Open event streams would hold close() up until their jobs end; end them first.
+  app.addHook('preClose', async () => {
+    for (const ac of live) ac.abort();
+  });
+
+  const table = handlers({ service: opts.service, store: opts.store, isReady: opts.isReady, sse: { live, pingMs: opts.pingMs ?? 15_000 } });
+  for (const name of Object.keys(ROUTES) as RouteName[]) {
+    const spec: RouteSpec = ROUTES[name];
+    // The table's schemas checked the input, so the handler's typed view of it holds.
+    const handle = table[name] as (input: Input<RouteSpec>) => Promise<Answer>;
+    const register = (scope: FastifyInstance): void => {
+      scope.route({
+        method: spec.method,
+        url: spec.url,
+        handler: async (req, reply) => {
+          const params = check(spec.params, req.params, 'path');
+          const query = check(spec.query, req.query, 'query');
+          const answer = await handle({ params, query, body: req.body, req, reply } as Input<RouteSpec>);
+          if (answer === STREAMED) return reply;
+          return reply.code(answer.status).send(answer.body);
+        },
+      });
+    };
+    const body = spec.body;
+    if (!body) {
+      register(app);
+      continue;
+    }
+    // A route that takes a job file gets its text: the job parser reads JSON and YAML itself,
+    // so the answer matches the in-process service's to the letter.
+    app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      for (const type of body.contentTypes) {
+        const format = (JSON_TYPES as readonly string[]).includes(type) ? 'json' : 'yaml';
+        scope.addContentTypeParser(type, { parseAs: 'string' }, (_req, text, done) => done(null, new BodyText(String(text), format)));
+      }
+      register(scope);
+    });
+  }
+  return app;
+}
+
+/** Validates path or query parameters, naming every bad one. */
+function check(schema: z.ZodObject | undefined, raw: unknown, where: 'path' | 'query'): Record<string, never> {
+  if (!schema) return {};
+  const r = schema.safeParse(where === 'query' ? listsAsArrays(schema, raw) : raw);
+  if (r.success) return r.data as Record<string, never>;
+  const details = zodDetails(r.error);
+  const names = [...new Set(details.map((d) => d.path))].join(', ');
+  throw new ApiError('invalid', `invalid ${where === 'path' ? 'path parameter' : 'query parameter'}: ${names}`, details);
+}
+
+/** A repeatable query parameter given once arrives as a string; make it a one-item list. */
+function listsAsArrays(schema: z.ZodObject, raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const out: Record<string, unknown> = { ...raw };
+  for (const [k, v] of Object.entries(out)) {
+    let field: unknown = schema.shape[k];
+    if (field instanceof z.ZodOptional) field = field.unwrap();
+    if (field instanceof z.ZodArray && typeof v === 'string') out[k] = [v];
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+// The route table: every route's method, path, and zod schemas for its params, query, body and
+// each status it answers. The server validates requests with it, openapi.ts documents it, and
+// the tests check real answers against it. Pure data: handlers live in handlers.ts.
+import { z } from 'zod';
+import { JOB_STATES } from '../core/states.js';
+import {
+  errorBodySchema, eventSchema, jobListSchema, jobViewSchema, logEntrySchema, logPageSchema, statusSchema,
+} from '../spec/api.js';
+import { jobSchema } from '../spec/schema.js';
+import { LIST_LIMIT, LOG_LIMIT } from '../api/service.js';
+
+export interface ResponseSpec {
+  description: string;
+  /** The JSON body. */
+  json?: z.ZodType;
+  /** Server-Sent Events: the `data` of each event. */
+  sse?: z.ZodType;
+}
+
+export interface BodySpec {
+  schema: z.ZodType;
+  contentTypes: readonly string[];
+}
+
+export interface RouteSpec {
+  method: 'GET' | 'POST';
+  /** Fastify syntax (`:id`). */
+  url: string;
+  summary: string;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: BodySpec;
+  responses: Readonly<Record<number, ResponseSpec>>;
+}
+
+export const JSON_TYPES = ['application/json'] as const;
+export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'] as const;
+
+const err = (description: string): ResponseSpec => ({ description, json: errorBodySchema });
+const E400 = err('The request is invalid; `details` lists every problem.');
+const E404 = err('No such job (or task).');
+
+/** Whole numbers in a query string; with `max`, from 1 to max. */
+const uint = (max?: number) => {
+  const msg = max === undefined ? 'expected a whole number' : `expected a whole number from 1 to ${max}`;
+  const n = z.coerce.number({ error: msg }).int({ error: msg });
+  return max === undefined ? n.min(0, { error: msg }) : n.min(1, { error: msg }).max(max, { error: msg });
+};
+const flag = z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' });
+
+const jobParams = z.strictObject({ id: z.string().min(1) });
+const taskParams = z.strictObject({ id: z.string().min(1), task: z.string().min(1) });
+
+export const listQuery = z.strictObject({
+  state: z.enum(JOB_STATES, { error: `expected one of ${JOB_STATES.join(', ')}` }).optional()
+    .meta({ description: 'Only jobs in this state.' }),
+  label: z.array(z.string().regex(/^[^=]+=/, { error: 'expected key=value' })).optional()
+    .meta({ description: 'Only jobs with this label (key=value); repeat to require several.' }),
+  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page.' }),
+  limit: uint(LIST_LIMIT.max).optional().meta({ description: `Jobs per page (default ${LIST_LIMIT.default}).` }),
+});
+
+const logFields = {
+  attempt: uint().optional().meta({ description: 'Only this attempt (all attempts in order when omitted).' }),
+  after: uint().optional().meta({ description: 'Entries with a greater id (resume point).' }),
+  limit: uint(LOG_LIMIT.max).optional().meta({ description: `Entries per page (default ${LOG_LIMIT.default}).` }),
+  follow: flag.optional().meta({ description: 'Stream as Server-Sent Events until the job (or task) ends.' }),
+};
+export const logsQuery = z.strictObject({
+  task: z.string().min(1).optional().meta({ description: 'Only this task.' }),
+  ...logFields,
+});
+export const taskLogsQuery = z.strictObject(logFields);
+
+export const eventsQuery = z.strictObject({
+  after: uint().optional().meta({ description: 'Events with a greater id (resume point; Last-Event-ID wins).' }),
+  job: z.string().min(1).optional().meta({ description: 'Only this job; the stream ends when the job ends.' }),
+});
+
+const logsOk: ResponseSpec = {
+  description: 'A page of log entries, or (follow=true or Accept: text/event-stream) an event stream of them ending with `event: end`.',
+  json: logPageSchema,
+  sse: logEntrySchema,
+};
+
+/** Any JSON document (the OpenAPI document, the job JSON Schema). */
+const jsonDocument = z.record(z.string(), z.unknown());
+
+export const ROUTES = {
+  health: {
+    method: 'GET', url: '/health', summary: 'Liveness: answers while the process runs.',
+    responses: { 200: { description: 'Alive.', json: statusSchema } },
+  },
+  ready: {
+    method: 'GET', url: '/ready', summary: 'Readiness: the store answers and the server is ready.',
+    responses: { 200: { description: 'Ready.', json: statusSchema }, 503: err('Not ready.') },
+  },
+  submit: {
+    method: 'POST', url: '/api/v1/jobs', summary: 'Submit a job (JSON or YAML job file).',
+    body: { schema: jobSchema, contentTypes: [...JSON_TYPES, ...YAML_TYPES] },
+    responses: {
+      201: { description: 'The job was stored.', json: jobViewSchema },
+      400: E400,
+      413: err('The body is larger than the limit.'),
+      415: err('The content type is not JSON or YAML.'),
+    },
+  },
+  listJobs: {
+    method: 'GET', url: '/api/v1/jobs', summary: 'List jobs, newest first.',
+    query: listQuery,
+    responses: { 200: { description: 'A page of jobs.', json: jobListSchema }, 400: E400 },
+  },
+  getJob: {
+    method: 'GET', url: '/api/v1/jobs/:id', summary: 'One job with its tasks and attempts.',
+    params: jobParams,
+    responses: { 200: { description: 'The job.', json: jobViewSchema }, 404: E404 },
+  },
+  cancel: {
+    method: 'POST', url: '/api/v1/jobs/:id/cancel', summary: 'Cancel a job: queued work is dropped, running attempts are stopped.',
+    params: jobParams,
+    responses: { 200: { description: 'The job after the request.', json: jobViewSchema }, 404: E404, 409: err('The job cannot be canceled.') },
+  },
+  retry: {
+    method: 'POST', url: '/api/v1/jobs/:id/retry', summary: 'Retry the failed, upstream_failed and canceled tasks of an ended job.',
+    params: jobParams,
+    responses: { 200: { description: 'The reopened job.', json: jobViewSchema }, 404: E404, 409: err('The job has not ended or has nothing to retry.') },
+  },
+  jobLogs: {
+    method: 'GET', url: '/api/v1/jobs/:id/logs', summary: 'Log entries of a job.',
+    params: jobParams, query: logsQuery,
+    responses: { 200: logsOk, 400: E400, 404: E404 },
+  },
+  taskLogs: {
+    method: 'GET', url: '/api/v1/jobs/:id/tasks/:task/logs', summary: 'Log entries of one task.',
+    params: taskParams, query: taskLogsQuery,
+    responses: { 200: logsOk, 400: E400, 404: E404 },
+  },
+  events: {
+    method: 'GET', url: '/api/v1/events', summary: 'State changes as Server-Sent Events (resumable with Last-Event-ID).',
+    query: eventsQuery,
+    responses: {
+      200: { description: 'An event stream; with `job`, it ends with `event: end` when the job ends.', sse: eventSchema },
+      400: E400, 404: E404,
+    },
+  },
+  openapi: {
+    method: 'GET', url: '/openapi.json', summary: 'This document.',
+    responses: { 200: { description: 'OpenAPI 3.1.', json: jsonDocument } },
+  },
+  jobSchema: {
+    method: 'GET', url: '/schema/job.json', summary: 'JSON Schema of the job file.',
+    responses: { 200: { description: 'JSON Schema (2020-12).', json: jsonDocument } },
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteName = keyof typeof ROUTES;
+
+const INTERNAL: ResponseSpec = err('Something broke inside the server (details are in its log).');
+
+/**
+ * Everything a route may answer: its own entries, plus the refusals any route of its kind can
+ * get (a body on a POST may be too large, of another type or bad JSON; parameters may be bad)
+ * and 500.
+ */
+export function responsesOf(r: RouteSpec): Readonly<Record<number, ResponseSpec>> {
+  const out: Record<number, ResponseSpec> = {};
+  if (r.params || r.query || r.method === 'POST') out[400] = E400;
+  if (r.method === 'POST') {
+    out[413] = err('The body is larger than the limit.');
+    out[415] = err('The content type is not accepted.');
+  }
+  return { ...out, ...r.responses, 500: INTERNAL };
+}

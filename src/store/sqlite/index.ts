@@ -1,0 +1,3 @@
+// The embedded SQLite store.
+export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from './store.js';
+export { SchemaTooNewError, LATEST_VERSION } from './migrations/index.js';

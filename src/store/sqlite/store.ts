@@ -1,0 +1,137 @@
+// The embedded SQLite store: one better-sqlite3 connection per process, WAL so a server and a
+// CLI can share the file. Each method is one synchronous transaction (see db.ts).
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { AttemptOutcome } from '../../core/states.js';
+import type { JobList, JobView, LogEntry, WharfEvent } from '../../spec/api.js';
+import type { BackendName, JobSpec } from '../../spec/schema.js';
+import type {
+  Claim, ClaimRequest, ExpiredAttempt, Fenced, JobQuery, LogQuery, NewLogChunk, Renewal, Store, StoreChange, StoreResult,
+} from '../types.js';
+import { appendLogs } from './append-logs.js';
+import { claimAttempts } from './claim.js';
+import { createJob } from './create-job.js';
+import { Db } from './db.js';
+import { readEvents } from './events.js';
+import { markStarted, renewLease } from './fenced.js';
+import { finishAttempt } from './finish.js';
+import { cancelJob, retryJob } from './job-actions.js';
+import { listJobs } from './list-jobs.js';
+import { expiredAttempts, markLost } from './lost.js';
+import { migrate } from './migrations/index.js';
+import { attemptStates, nextQueuedAt, readLogs } from './reads.js';
+import type { Tables } from './tables.js';
+import { getJobView } from './views.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:' (one connection only: for tests). */
+  path: string;
+  /** The clock, injectable so lease tests need not sleep. */
+  now?: () => number;
+  /** How long a write waits for another process's write lock (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
+  const now = opts.now ?? Date.now;
+  const raw = new Database(opts.path);
+  try {
+    // busy_timeout first: switching to WAL needs the lock another opener may hold.
+    raw.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5_000))}`);
+    raw.pragma('journal_mode = WAL');
+    // WAL + NORMAL: a power cut may lose the last commits, never corrupt the file.
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+    migrate(raw, opts.path, now());
+    const row = raw.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string } | undefined;
+    if (!row) throw new Error(`the database ${opts.path} has no instance id`);
+    // Kysely builds and compiles the queries; db.ts runs them on this same connection.
+    const k = new Kysely<Tables>({ dialect: new SqliteDialect({ database: raw }) });
+    return new SqliteStore(new Db(raw, k, now), row.value);
+  } catch (err) {
+    raw.close();
+    throw err;
+  }
+}
+
+export class SqliteStore implements Store {
+  constructor(private readonly db: Db, readonly instanceId: string) {}
+
+  async createJob(spec: JobSpec, opts: { defaultBackend: BackendName }): Promise<JobView> {
+    return this.db.write((tx) => createJob(tx, spec, opts.defaultBackend));
+  }
+
+  async getJob(id: string): Promise<JobView | undefined> {
+    return this.db.read((sql) => getJobView(sql, id));
+  }
+
+  async listJobs(q: JobQuery): Promise<JobList> {
+    return this.db.read((sql) => listJobs(sql, q));
+  }
+
+  async cancelJob(id: string, reason: string): Promise<StoreResult<JobView>> {
+    return this.db.write((tx) => cancelJob(tx, id, reason));
+  }
+
+  async retryJob(id: string): Promise<StoreResult<JobView>> {
+    return this.db.write((tx) => retryJob(tx, id));
+  }
+
+  async claimAttempts(req: ClaimRequest): Promise<Claim[]> {
+    return this.db.write((tx) => claimAttempts(tx, req));
+  }
+
+  async renewLease(claim: Claim, leaseMs: number): Promise<Fenced<Renewal>> {
+    return this.db.write((tx) => renewLease(tx, claim, leaseMs));
+  }
+
+  async markStarted(claim: Claim): Promise<Fenced> {
+    return this.db.write((tx) => markStarted(tx, claim));
+  }
+
+  async appendLogs(claim: Claim, chunks: readonly NewLogChunk[]): Promise<Fenced> {
+    return this.db.write((tx) => appendLogs(tx, claim, chunks));
+  }
+
+  async finishAttempt(claim: Claim, outcome: AttemptOutcome): Promise<Fenced> {
+    return this.db.write((tx) => finishAttempt(tx, claim, outcome));
+  }
+
+  async expiredAttempts(): Promise<ExpiredAttempt[]> {
+    return expiredAttempts(this.db.sql, this.db.clock());
+  }
+
+  async markLost(a: ExpiredAttempt, reason: string): Promise<boolean> {
+    return this.db.write((tx) => markLost(tx, a, reason));
+  }
+
+  async attemptStates(ids: readonly string[]): Promise<Map<string, { state: 'queued' | 'running' | 'ended'; leaseExpiresAt: number | null }>> {
+    return this.db.read((sql) => attemptStates(sql, ids));
+  }
+
+  async nextQueuedAt(backends: readonly BackendName[]): Promise<number | undefined> {
+    return nextQueuedAt(this.db.sql, backends);
+  }
+
+  async readLogs(q: LogQuery): Promise<LogEntry[]> {
+    return readLogs(this.db.sql, q);
+  }
+
+  async readEvents(after: number, limit: number, jobId?: string): Promise<WharfEvent[]> {
+    return readEvents(this.db.sql, after, limit, jobId);
+  }
+
+  onChange(listener: (c: StoreChange) => void): () => void {
+    return this.db.onChange(listener);
+  }
+
+  async ping(): Promise<void> {
+    this.db.raw.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    // Kysely never opened a connection of its own (db.ts runs its queries), so closing the
+    // handle is the whole of it.
+    if (this.db.raw.open) this.db.raw.close();
+  }
+}

@@ -1,0 +1,138 @@
+// Captures one attempt's output into the store: decoded per stream so a UTF-8 character split
+// across chunks survives, capped with a visible marker, batched so that a fast writer costs few
+// transactions, and flushed soon enough that followers see output live.
+import { StringDecoder } from 'node:string_decoder';
+import type { RunLogChunk } from '../backends/types.js';
+import type { LogStream } from '../spec/api.js';
+import type { Fenced, NewLogChunk } from '../store/types.js';
+
+export const DEFAULT_LOG_CAP = 64 * 1024 * 1024;
+const FLUSH_BYTES = 256 * 1024;
+const MAX_ROW_CHARS = 64 * 1024;
+
+export interface LogSinkOptions {
+  /** Stores a batch; a refusal (lease lost) stops the sink. */
+  write: (chunks: readonly NewLogChunk[]) => Promise<Fenced>;
+  capBytes?: number;
+  flushMs?: number;
+  now?: () => number;
+}
+
+export class LeaseLostError extends Error {
+  constructor() {
+    super('the lease on this attempt was lost; another worker may own it now');
+    this.name = 'LeaseLostError';
+  }
+}
+
+export class LogSink {
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  private readonly cap: number;
+  private readonly flushMs: number;
+  private readonly now: () => number;
+  private pending: NewLogChunk[] = [];
+  private pendingBytes = 0;
+  private stored = 0;
+  private dropped = 0;
+  private carry = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+
+  constructor(private readonly opts: LogSinkOptions) {
+    this.cap = opts.capBytes ?? DEFAULT_LOG_CAP;
+    this.flushMs = opts.flushMs ?? 50;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Takes a chunk of output; the promise resolves when the sink is ready for more (backpressure). */
+  async write(chunk: RunLogChunk): Promise<void> {
+    if (this.failure) throw this.failure;
+    const room = this.cap - this.stored;
+    const data = chunk.data.length > room ? chunk.data.subarray(0, Math.max(0, room)) : chunk.data;
+    if (data.length > 0) {
+      this.stored += data.length;
+      // A character cut by the cap stays in the decoder and is never emitted half.
+      this.add(chunk.stream, this.decoders[chunk.stream].write(data), data.length, chunk.time);
+    }
+    if (data.length < chunk.data.length) {
+      if (this.dropped === 0) {
+        this.add('system', `[wharf] log truncated: the ${formatBytes(this.cap)} cap was reached; later output is dropped\n`, 0, chunk.time, true);
+      }
+      this.dropped += chunk.data.length - data.length;
+    }
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+    else this.schedule();
+  }
+
+  /** A line from Wharf itself (timeouts, cancel, …), shown with the output. */
+  system(text: string): void {
+    this.add('system', text.endsWith('\n') ? text : `${text}\n`, 0, this.now());
+    this.schedule();
+  }
+
+  /** Flushes everything, including a last line without a newline. */
+  async close(): Promise<void> {
+    if (this.stored < this.cap) {
+      for (const stream of ['stdout', 'stderr'] as const) this.add(stream, this.decoders[stream].end(), 0, this.now());
+    }
+    if (this.dropped > 0) this.add('system', `[wharf] ${this.dropped} bytes of output were dropped\n`, 0, this.now());
+    await this.flush();
+    if (this.failure) throw this.failure;
+  }
+
+  get bytesStored(): number {
+    return this.stored;
+  }
+
+  private add(stream: LogStream, text: string, raw: number, time: number, truncated = false): void {
+    // Bytes of a character still incomplete in the decoder count with the text that completes it.
+    if (text.length === 0 && !truncated) {
+      this.carry += raw;
+      return;
+    }
+    const bytes = raw + this.carry;
+    this.carry = 0;
+    const last = this.pending[this.pending.length - 1];
+    if (last && last.stream === stream && !last.truncated && !truncated && last.text.length + text.length <= MAX_ROW_CHARS) {
+      last.text += text;
+      last.bytes += bytes;
+    } else {
+      const c: NewLogChunk = { stream, time, text, bytes };
+      if (truncated) c.truncated = true;
+      this.pending.push(c);
+    }
+    this.pendingBytes += text.length;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.pending.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch(() => { /* kept in this.failure, rethrown by write/close */ });
+    }, this.flushMs);
+  }
+
+  private flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    // Batches go out one at a time and in order.
+    this.flushing = this.flushing.then(async () => {
+      if (this.pending.length === 0 || this.failure) return;
+      const batch = this.pending;
+      this.pending = [];
+      this.pendingBytes = 0;
+      const r = await this.opts.write(batch);
+      if (!r.ok) this.failure = new LeaseLostError();
+    });
+    return this.flushing.then(() => { if (this.failure) throw this.failure; });
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}

@@ -1,0 +1,217 @@
+// The worker: the one place where the store meets the backends. It claims ready attempts up to
+// its concurrency, runs each with an AttemptRunner, and keeps the system honest: expired leases
+// become `worker lost` (their runs killed first, so no attempt runs twice at once) and runs that
+// no live claim owns are reaped.
+//
+// Wake-ups: a store nudge (new attempts queued), a finished attempt freeing a slot, a timer to
+// the earliest backoff, and a slow safety sweep for writers in other processes.
+// Shutdown: drain() stops claiming and lets attempts finish until a deadline, then stops them;
+// stop() does the same with no wait.
+import { randomBytes } from 'node:crypto';
+import { LABELS, type Backend } from '../backends/types.js';
+import { formatError } from '../core/format-error.js';
+import type { BackendName } from '../spec/schema.js';
+import type { Claim, Store } from '../store/types.js';
+import { AttemptRunner } from './attempt-runner.js';
+import { DEFAULT_LOG_CAP } from './log-sink.js';
+import { RunWatcher } from './run-watcher.js';
+
+export interface WorkerOptions {
+  store: Store;
+  backends: readonly Backend[];
+  workerId?: string;
+  concurrency?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  /** Between SIGTERM and SIGKILL when an attempt is stopped. */
+  graceMs?: number;
+  logCapBytes?: number;
+  /** How often to look for expired leases and orphaned runs. */
+  sweepMs?: number;
+  /** The longest the claim loop sleeps without a nudge. */
+  safetyPollMs?: number;
+  report?: (message: string) => void;
+}
+
+export const WORKER_DEFAULTS = {
+  concurrency: 8, leaseMs: 15_000, graceMs: 10_000, safetyPollMs: 2_000,
+} as const;
+
+export class Worker {
+  readonly id: string;
+  private readonly store: Store;
+  private readonly backends = new Map<BackendName, { backend: Backend; watcher: RunWatcher }>();
+  private readonly active = new Map<string, AttemptRunner>();
+  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId'>>;
+  private state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private loopError: unknown;
+
+  constructor(opts: WorkerOptions) {
+    this.store = opts.store;
+    this.id = opts.workerId ?? `w-${randomBytes(6).toString('hex')}`;
+    const leaseMs = opts.leaseMs ?? WORKER_DEFAULTS.leaseMs;
+    this.o = {
+      concurrency: opts.concurrency ?? WORKER_DEFAULTS.concurrency,
+      leaseMs,
+      heartbeatMs: opts.heartbeatMs ?? Math.max(50, Math.min(2_000, Math.floor(leaseMs / 3))),
+      graceMs: opts.graceMs ?? WORKER_DEFAULTS.graceMs,
+      logCapBytes: opts.logCapBytes ?? DEFAULT_LOG_CAP,
+      sweepMs: opts.sweepMs ?? Math.max(50, Math.floor(leaseMs / 2)),
+      safetyPollMs: opts.safetyPollMs ?? WORKER_DEFAULTS.safetyPollMs,
+      report: opts.report ?? ((m) => process.stderr.write(`wharf worker: ${m}\n`)),
+    };
+    for (const backend of opts.backends) this.backends.set(backend.name, { backend, watcher: new RunWatcher(backend) });
+  }
+
+  /** True while the claim loop runs (for /ready). */
+  get alive(): boolean {
+    return (this.state === 'running' || this.state === 'draining') && this.loopError === undefined;
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`worker ${this.id} was already started`);
+    this.state = 'running';
+    this.unsubscribe = this.store.onChange((c) => {
+      if (c.type === 'attempts_queued') this.kick();
+      else if (c.type === 'stop_requested') this.active.get(c.attemptId)?.requestStop(c.reason);
+    });
+    await this.sweep();
+    this.scheduleSweep();
+    this.loop = this.claimLoop().catch((e: unknown) => {
+      this.loopError = e;
+      this.o.report(`the claim loop stopped: ${formatError(e)}`);
+    });
+  }
+
+  /** Stops claiming; waits for running attempts until `deadlineMs`, then stops them. */
+  async drain(deadlineMs: number): Promise<void> {
+    if (this.state === 'stopped') return;
+    if (this.state === 'idle') return this.close();
+    this.state = 'draining';
+    this.kick();
+    const all = Promise.all([...this.active.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => { timer = setTimeout(() => resolve('deadline'), deadlineMs); });
+    const first = await Promise.race([all.then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    if (first === 'deadline') {
+      for (const r of this.active.values()) r.requestStop('the worker is shutting down');
+      await Promise.all([...this.active.values()].map((r) => r.done));
+    }
+    await this.close();
+  }
+
+  /** Stops every running attempt (with the grace period) and shuts down. */
+  stop(): Promise<void> {
+    return this.drain(0);
+  }
+
+  private async close(): Promise<void> {
+    this.state = 'stopped';
+    this.kick();
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.unsubscribe?.();
+    await this.loop;
+    for (const { watcher } of this.backends.values()) watcher.close();
+  }
+
+  private kick(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async claimLoop(): Promise<void> {
+    const names = [...this.backends.keys()];
+    while (this.state === 'running') {
+      const free = this.o.concurrency - this.active.size;
+      let claimed = 0;
+      if (free > 0) {
+        const claims = await this.store.claimAttempts({ workerId: this.id, backends: names, leaseMs: this.o.leaseMs, limit: free });
+        claimed = claims.length;
+        for (const claim of claims) this.launch(claim);
+        if (claimed === free) continue; // there may be more
+      }
+      if (this.state !== 'running') break;
+      const next = free > 0 ? await this.store.nextQueuedAt(names) : undefined;
+      const delay = next === undefined ? this.o.safetyPollMs : Math.max(0, Math.min(this.o.safetyPollMs, next - Date.now()));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { this.wake = undefined; resolve(); }, delay);
+        this.wake = () => { clearTimeout(t); resolve(); };
+      });
+    }
+  }
+
+  private launch(claim: Claim): void {
+    const entry = this.backends.get(claim.backend);
+    if (!entry) {
+      // Claimed only for our backends, so this is a bug: fail it visibly rather than hold it.
+      void this.store.finishAttempt(claim, { kind: 'error', reason: `no ${claim.backend} backend in worker ${this.id}` });
+      return;
+    }
+    const runner = new AttemptRunner(claim, {
+      store: this.store, backend: entry.backend, watcher: entry.watcher, leaseMs: this.o.leaseMs,
+      heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, logCapBytes: this.o.logCapBytes, report: this.o.report,
+    });
+    this.active.set(claim.attemptId, runner);
+    runner.done
+      .catch((e: unknown) => this.o.report(`attempt ${claim.attemptId}: ${formatError(e)}`))
+      .finally(() => {
+        this.active.delete(claim.attemptId);
+        this.kick();
+      });
+  }
+
+  private scheduleSweep(): void {
+    if (this.state === 'stopped') return;
+    const jitter = Math.floor(Math.random() * this.o.sweepMs * 0.2);
+    this.sweepTimer = setTimeout(() => {
+      this.sweep().catch((e: unknown) => this.o.report(`sweep: ${formatError(e)}`)).finally(() => this.scheduleSweep());
+    }, this.o.sweepMs + jitter);
+  }
+
+  /**
+   * Ends attempts whose worker vanished and frees runs nobody owns. A lost attempt's run is
+   * killed before the attempt is marked lost, because marking it lost may start its retry.
+   */
+  private async sweep(): Promise<void> {
+    for (const a of await this.store.expiredAttempts()) {
+      if (this.active.has(a.attemptId)) continue; // ours: its runner finds the lease lost and stops it
+      const entry = this.backends.get(a.backend);
+      if (entry) {
+        for (const run of await entry.backend.listOwned({ [LABELS.attemptId]: a.attemptId })) {
+          await entry.backend.stop(run.runId, 0);
+          await entry.backend.remove(run.runId);
+        }
+      }
+      await this.store.markLost(a, 'worker lost');
+    }
+    await this.reapOrphans();
+  }
+
+  private async reapOrphans(): Promise<void> {
+    for (const { backend } of this.backends.values()) {
+      const runs = (await backend.listOwned({ [LABELS.instance]: this.store.instanceId }))
+        .filter((r) => !this.active.has(r.runId));
+      if (runs.length === 0) continue;
+      const ids = runs.map((r) => r.labels[LABELS.attemptId] ?? r.runId);
+      const states = await this.store.attemptStates(ids);
+      const now = Date.now();
+      for (const [i, run] of runs.entries()) {
+        const s = states.get(ids[i] ?? '');
+        // A live lease belongs to another worker sharing this host; leave its run alone.
+        if (s?.state === 'running' && s.leaseExpiresAt !== null && s.leaseExpiresAt > now) continue;
+        await backend.stop(run.runId, 0);
+        await backend.remove(run.runId);
+      }
+    }
+  }
+}
