@@ -242,9 +242,9 @@ export function issuesToErrors(issues: readonly Issue[], input: unknown, root: z
         const free = known.filter((k) => !(isPlainObject(present) && Object.hasOwn(present, k)));
         for (const key of iss.keys) {
           const guess = closest(key, free);
-          add([...iss.path, key], guess !== undefined
-            ? `unknown field ${JSON.stringify(key)}; did you mean ${JSON.stringify(guess)}?`
-            : `unknown field ${JSON.stringify(key)}; expected one of: ${known.join(', ')}`);
+          const what = `unknown field ${quote(key)}`;
+          if (guess !== undefined) add([...iss.path, key], `${what}; did you mean ${quote(guess)}?`);
+          else add([...iss.path, key], known.length > 0 ? `${what}; expected one of: ${known.join(', ')}` : what);
         }
         break;
       }

@@ -39,8 +39,9 @@ export function decodeYaml(text: string): Decoded {
     return { ok: false, offset: starts[1]!.offset, message: 'expected one YAML document, but another one starts here' };
   }
 
-  // YAML 1.2 core schema without the 1.1 extras (!!binary would yield a Buffer, !!set a Set).
-  const composer = new Composer({ version: '1.2', schema: 'core', resolveKnownTags: false, uniqueKeys: true });
+  // YAML 1.2 core schema without the 1.1 tags (!!binary would yield a Buffer, !!set a Set), but
+  // with "<<" merge keys, which job files use to share settings between tasks.
+  const composer = new Composer({ version: '1.2', schema: 'core', resolveKnownTags: false, uniqueKeys: true, merge: true });
   const docs = Array.from(composer.compose(tokens));
   const doc = docs[0];
   const streamError = composer.streamInfo().errors[0];

@@ -258,6 +258,13 @@ describe('parseJob: hostile input', () => {
     assert.deepEqual(r.spec.tasks.b, { command: ['make'], env: { A: '1' } });
   });
 
+  test('merge keys share settings between tasks', () => {
+    const r = parseJob('name: x\ntasks:\n  a: &base {image: alpine, command: [x], env: {A: "1"}}\n  b: {<<: *base, command: [y]}\n');
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.spec.tasks.b, { image: 'alpine', command: ['y'], env: { A: '1' } });
+    assert.notEqual(r.spec.tasks.b?.env, r.spec.tasks.a?.env, 'validated output shares no objects');
+  });
+
   test('deep nesting is refused before it reaches a recursive parser', () => {
     // Warm up first: the yaml package survives deep input cold but can crash the process once JIT-compiled.
     for (let i = 0; i < 50; i++) parseJob(DAG_YAML);
