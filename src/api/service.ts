@@ -6,6 +6,7 @@ import type { JobList, JobView, LogEntry, LogPage, WharfEvent } from '../spec/ap
 import { parseJob } from '../spec/parse.js';
 import type { BackendName } from '../spec/schema.js';
 import type { JobQuery, Store, StoreResult } from '../store/types.js';
+import { invalidJob, invalidRequest, noJob, noTask } from './errors.js';
 import { followEvents, followLogs, type FollowDeps } from './follow.js';
 
 export interface WharfServiceOptions {
@@ -53,7 +54,7 @@ export class WharfService implements WharfApi {
     const r = text
       ? parseJob(text.text, text.format ? { format: text.format } : undefined)
       : parseJob(doc);
-    if (!r.ok) throw new ApiError('invalid', 'the job file is invalid', r.errors.map((e) => ({ path: e.path, message: e.message })));
+    if (!r.ok) throw invalidJob(r.errors);
     return this.store.createJob(r.spec, { defaultBackend: this.defaultBackend });
   }
 
@@ -74,7 +75,7 @@ export class WharfService implements WharfApi {
     } catch (e) {
       // A cursor the store cannot read is the caller's mistake, not ours.
       if (query.cursor !== undefined && e instanceof RangeError) {
-        throw new ApiError('invalid', 'the request is invalid', [{ path: 'cursor', message: 'expected the nextCursor of a previous page' }]);
+        throw invalidRequest([{ path: 'cursor', message: 'expected the nextCursor of a previous page' }]);
       }
       throw e;
     }
@@ -118,7 +119,7 @@ export class WharfService implements WharfApi {
   async checkTask(jobId: string, task: string | undefined): Promise<JobView> {
     const job = await this.getJob(jobId);
     if (task !== undefined && !job.tasks.some((t) => t.name === task)) {
-      throw new ApiError('not_found', `no task "${task}" in job "${jobId}"`);
+      throw noTask(jobId, task);
     }
     return job;
   }
@@ -126,10 +127,6 @@ export class WharfService implements WharfApi {
 
 function isJobSource(x: JobSource | Record<string, unknown>): x is JobSource {
   return typeof x.text === 'string' && Object.keys(x).every((k) => k === 'text' || k === 'format');
-}
-
-function noJob(id: string): ApiError {
-  return new ApiError('not_found', `no job "${id}"`);
 }
 
 function unwrap<T>(id: string, r: StoreResult<T>): T {
@@ -141,7 +138,7 @@ function unwrap<T>(id: string, r: StoreResult<T>): T {
 function checkLimit(limit: number | undefined, bounds: { default: number; max: number }): number {
   if (limit === undefined) return bounds.default;
   if (!Number.isInteger(limit) || limit < 1 || limit > bounds.max) {
-    throw new ApiError('invalid', 'the request is invalid', [{ path: 'limit', message: `expected a whole number from 1 to ${bounds.max}` }]);
+    throw invalidRequest([{ path: 'limit', message: `expected a whole number from 1 to ${bounds.max}` }]);
   }
   return limit;
 }

@@ -1,5 +1,5 @@
 // Where the CLI's requests go: the server named by WHARF_URL, or the store in WHARF_HOME
-// in-process (with a worker of its own while a command waits for a job).
+// in-process, where the CLI runs the job it waits for with a worker of its own.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { WharfApi } from '../client/types.js';
@@ -7,6 +7,8 @@ import type { WharfApi } from '../client/types.js';
 export interface CliContext {
   api: WharfApi;
   mode: 'server' | 'in-process';
+  /** In-process: run this job's attempts here while the command waits (a server needs nothing). */
+  runHere(jobId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -14,16 +16,19 @@ export function wharfHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.WHARF_HOME || join(homedir(), '.wharf');
 }
 
-/** `worker`: in-process mode runs attempts itself while the command waits. */
-export async function connect(o: { worker: boolean }): Promise<CliContext> {
+export async function connect(): Promise<CliContext> {
   const url = process.env.WHARF_URL;
   if (url) {
     const { HttpClient } = await import('../client/http.js');
     const api = new HttpClient(url);
-    return { api, mode: 'server', close: () => api.close() };
+    return { api, mode: 'server', runHere: async () => undefined, close: () => api.close() };
   }
   const { openRuntime } = await import('../runtime/runtime.js');
   const rt = await openRuntime({ home: wharfHome() });
-  if (o.worker) await rt.worker.start();
-  return { api: rt.service, mode: 'in-process', close: () => rt.close(0) };
+  return {
+    api: rt.service,
+    mode: 'in-process',
+    runHere: async (jobId) => { await rt.startWorker({ onlyJob: jobId }); },
+    close: () => rt.close(0),
+  };
 }

@@ -2,7 +2,9 @@
 // Event streams reconnect after a dropped connection with Last-Event-ID, so nothing is lost or
 // repeated, and stop at `event: end`.
 import { z } from 'zod';
+import { invalidJob } from '../api/errors.js';
 import type { JobState } from '../core/states.js';
+import { parseJob } from '../spec/parse.js';
 import {
   errorBodySchema, eventSchema, jobListSchema, jobViewSchema, logEntrySchema, logPageSchema,
   type JobList, type JobView, type LogEntry, type LogPage, type WharfEvent,
@@ -34,12 +36,14 @@ export class HttpClient implements WharfApi {
     this.maxReconnects = opts.maxReconnects ?? 10;
   }
 
-  submit(source: JobSource): Promise<JobView> {
-    // Without a format, JSON is recognised by its first character, as the job parser does.
-    const json = (source.format ?? (/^\s*[{[]/.test(source.text) ? 'json' : 'yaml')) === 'json';
-    return this.call('POST', `${API}/jobs`, jobViewSchema, {
-      body: source.text, contentType: json ? 'application/json' : 'application/yaml',
-    });
+  /**
+   * Reads the file here with the same parser the service uses (so a guessed format and every
+   * error come out exactly as in-process) and sends the job as JSON; the server checks it again.
+   */
+  async submit(source: JobSource): Promise<JobView> {
+    const r = parseJob(source.text, source.format ? { format: source.format } : {});
+    if (!r.ok) throw invalidJob(r.errors);
+    return this.call('POST', `${API}/jobs`, jobViewSchema, { body: JSON.stringify(r.spec), contentType: 'application/json' });
   }
 
   getJob(id: string): Promise<JobView> {

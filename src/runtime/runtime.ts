@@ -1,4 +1,4 @@
-// Assembles one Wharf process: the store, the backends, the service and (optionally) a worker.
+// Assembles one Wharf process: the store, the backends, the service and a worker when asked.
 // Both `wharf serve` and the CLI's in-process mode start here; clients and config are made
 // here and passed down, nothing connects at import.
 import { mkdirSync } from 'node:fs';
@@ -17,14 +17,15 @@ export interface RuntimeOptions {
   /** SQLite file; default `<home>/wharf.db`. */
   db?: string;
   defaultBackend?: BackendName;
-  worker?: Omit<WorkerOptions, 'store' | 'backends'>;
 }
+
+export type RuntimeWorkerOptions = Omit<WorkerOptions, 'store' | 'backends'>;
 
 export interface Runtime {
   store: Store;
   service: WharfService;
-  backends: Backend[];
-  worker: Worker;
+  /** Starts the process's worker (at most one). */
+  startWorker(o?: RuntimeWorkerOptions): Promise<Worker>;
   /** Drains the worker (if started) until `drainMs`, then closes everything. */
   close(drainMs?: number): Promise<void>;
 }
@@ -34,14 +35,20 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
   const store = await openSqliteStore({ path: o.db ?? join(o.home, 'wharf.db') });
   const backends: Backend[] = [createLocalBackend({ stateDir: o.home, instanceId: store.instanceId })];
   const service = new WharfService({ store, defaultBackend: o.defaultBackend ?? 'local' });
-  const worker = new Worker({ ...o.worker, store, backends });
+  let worker: Worker | undefined;
   let closed = false;
   return {
-    store, service, backends, worker,
+    store, service,
+    async startWorker(wo = {}) {
+      if (worker) throw new Error('this process already runs a worker');
+      worker = new Worker({ ...wo, store, backends });
+      await worker.start();
+      return worker;
+    },
     async close(drainMs = 0) {
       if (closed) return;
       closed = true;
-      await worker.drain(drainMs);
+      await worker?.drain(drainMs);
       for (const b of backends) await b.close();
       await store.close();
     },

@@ -1,8 +1,11 @@
 // The Fastify application: body parsers, the one error shape, and the route table bound to its
 // handlers. Never listens (listen.ts does), so tests can use app.inject.
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../client/types.js';
+import { invalidRequest } from '../api/errors.js';
 import type { WharfService } from '../api/service.js';
 import type { Store } from '../store/types.js';
 import { installErrorHandling, zodDetails } from './errors.js';
@@ -29,7 +32,14 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const app = fastify({ logger: opts.logger ?? false, bodyLimit });
+  const app = fastify({
+    logger: opts.logger ?? false,
+    bodyLimit,
+    // Fastify's own 503 while closing has another error shape; requests then are served as usual.
+    return503OnClosing: false,
+    // Only what the route table says: no implicit HEAD twins of GET routes (or of event streams).
+    exposeHeadRoutes: false,
+  });
 
   // Only JSON bodies in general (no route but submit reads one); anything else is refused with
   // 415 before a handler runs.
@@ -44,9 +54,18 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   installErrorHandling(app, bodyLimit);
 
   const live = new Set<AbortController>();
+  // Node counts a connection that has not sent a request yet as busy until headersTimeout
+  // (a minute), so close() would wait for it; those are dropped on close.
+  const fresh = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    fresh.add(socket);
+    socket.once('close', () => fresh.delete(socket));
+  });
+  app.server.on('request', (req: IncomingMessage) => fresh.delete(req.socket));
   // Open event streams would hold close() up until their jobs end; end them first.
   app.addHook('preClose', async () => {
     for (const ac of live) ac.abort();
+    for (const socket of fresh) socket.destroy();
   });
 
   const table = handlers({ service: opts.service, store: opts.store, isReady: opts.isReady, sse: { live, pingMs: opts.pingMs ?? 15_000 } });
@@ -91,9 +110,7 @@ function check(schema: z.ZodObject | undefined, raw: unknown, where: 'path' | 'q
   if (!schema) return {};
   const r = schema.safeParse(where === 'query' ? listsAsArrays(schema, raw) : raw);
   if (r.success) return r.data as Record<string, never>;
-  const details = zodDetails(r.error);
-  const names = [...new Set(details.map((d) => d.path))].join(', ');
-  throw new ApiError('invalid', `invalid ${where === 'path' ? 'path parameter' : 'query parameter'}: ${names}`, details);
+  throw invalidRequest(zodDetails(r.error));
 }
 
 /** A repeatable query parameter given once arrives as a string; make it a one-item list. */

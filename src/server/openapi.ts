@@ -43,9 +43,9 @@ function parameters(r: RouteSpec): Json[] {
   const out: Json[] = [];
   const add = (where: 'path' | 'query', obj: z.ZodObject | undefined): void => {
     for (const [name, field] of Object.entries<z.ZodType>(obj?.shape ?? {})) {
-      const schema = schemaOf(field, 'input');
+      const { description, ...schema } = schemaOf(field, 'input');
       const p: Json = { name, in: where, required: where === 'path' || !field.safeParse(undefined).success, schema };
-      if (typeof schema.description === 'string') p.description = schema.description;
+      if (typeof description === 'string') p.description = description;
       out.push(p);
     }
   };

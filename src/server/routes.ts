@@ -144,11 +144,11 @@ export const ROUTES = {
     },
   },
   openapi: {
-    method: 'GET', url: '/openapi.json', summary: 'This document.',
+    method: 'GET', url: '/api/v1/openapi.json', summary: 'This document.',
     responses: { 200: { description: 'OpenAPI 3.1.', json: jsonDocument } },
   },
   jobSchema: {
-    method: 'GET', url: '/schema/job.json', summary: 'JSON Schema of the job file.',
+    method: 'GET', url: '/api/v1/schema/job.json', summary: 'JSON Schema of the job file.',
     responses: { 200: { description: 'JSON Schema (2020-12).', json: jsonDocument } },
   },
 } as const satisfies Record<string, RouteSpec>;

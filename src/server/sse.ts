@@ -2,6 +2,7 @@
 // while idle, `event: end` with the end state, and the stream stops when the client leaves.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
+import { invalidRequest } from '../api/errors.js';
 import { ApiError, type FollowEnd } from '../client/types.js';
 import { errorBody } from './errors.js';
 
@@ -33,7 +34,7 @@ export function lastEventId(req: FastifyRequest): number | undefined {
   if (h === undefined || h === '') return undefined;
   const n = Number(h);
   if (typeof h !== 'string' || !Number.isSafeInteger(n) || n < 0) {
-    throw new ApiError('invalid', 'the request is invalid', [{ path: 'Last-Event-ID', message: 'expected an event id (a whole number)' }]);
+    throw invalidRequest([{ path: 'Last-Event-ID', message: 'expected an event id (a whole number)' }]);
   }
   return n;
 }

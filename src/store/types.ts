@@ -85,6 +85,8 @@ export interface ClaimRequest {
   leaseMs: number;
   /** Claim at most this many. */
   limit: number;
+  /** Only attempts of this job (a CLI running its own job in-process claims nothing else). */
+  jobId?: string;
 }
 
 export interface Store {

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   /** The longest the claim loop sleeps without a nudge. */
   safetyPollMs?: number;
   report?: (message: string) => void;
+  /** Claim only this job's attempts (the CLI's in-process mode runs its own job, nothing else). */
+  onlyJob?: string;
 }
 
 export const WORKER_DEFAULTS = {
@@ -42,7 +44,8 @@ export class Worker {
   private readonly store: Store;
   private readonly backends = new Map<BackendName, { backend: Backend; watcher: RunWatcher }>();
   private readonly active = new Map<string, AttemptRunner>();
-  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId'>>;
+  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId' | 'onlyJob'>>;
+  private readonly onlyJob: string | undefined;
   private state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -53,6 +56,7 @@ export class Worker {
   constructor(opts: WorkerOptions) {
     this.store = opts.store;
     this.id = opts.workerId ?? `w-${randomBytes(6).toString('hex')}`;
+    this.onlyJob = opts.onlyJob;
     const leaseMs = opts.leaseMs ?? WORKER_DEFAULTS.leaseMs;
     this.o = {
       concurrency: opts.concurrency ?? WORKER_DEFAULTS.concurrency,
@@ -135,7 +139,9 @@ export class Worker {
       const free = this.o.concurrency - this.active.size;
       let claimed = 0;
       if (free > 0) {
-        const claims = await this.store.claimAttempts({ workerId: this.id, backends: names, leaseMs: this.o.leaseMs, limit: free });
+        const claims = await this.store.claimAttempts({
+          workerId: this.id, backends: names, leaseMs: this.o.leaseMs, limit: free, ...(this.onlyJob ? { jobId: this.onlyJob } : {}),
+        });
         claimed = claims.length;
         for (const claim of claims) this.launch(claim);
         if (claimed === free) continue; // there may be more

@@ -24,6 +24,19 @@ describe('wharf run, in-process', () => {
     });
   }
 
+  test('runs only its own job: work queued by others is left for a worker', async () => {
+    const env = cliEnv({ WHARF_HOME: home.dir });
+    const queued = await runCli(['submit', '-', '--json'], { env, input: 'name: later\ntasks:\n  nap:\n    command: [sleep, "30"]\n' });
+    assert.equal(queued.code, 0, queued.stderr);
+    const id = (JSON.parse(queued.stdout) as { id: string }).id;
+    const r = await runCli(['run', '--', 'true'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const shown = await runCli(['job', id, '--json'], { env });
+    const job = JSON.parse(shown.stdout) as { state: string; tasks: { state: string; attempts: { state: string }[] }[] };
+    assert.equal(job.state, 'queued');
+    assert.deepEqual(job.tasks[0]?.attempts.map((a) => a.state), ['queued']);
+  });
+
   test('a bad --env is refused before anything runs', async () => {
     const r = await runCli(['run', '-e', 'NOEQUALS', '--', 'true'], { env: cliEnv({ WHARF_HOME: home.dir }) });
     assert.equal(r.code, 125);

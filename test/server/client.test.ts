@@ -40,13 +40,9 @@ describe('HttpClient', () => {
     client = new HttpClient(`${server.url}/`, { reconnectDelayMs: 50 });
   });
   after(async () => {
-    let t = Date.now();
     await client.close();
-    console.log('client', Date.now() - t); t = Date.now();
     await server.close();
-    console.log('server', Date.now() - t); t = Date.now();
     await s.close();
-    console.log('setup', Date.now() - t);
   });
 
   test('submit, get, list, cancel and retry round trip', T, async () => {
@@ -84,7 +80,15 @@ describe('HttpClient', () => {
     const conflict = await rejects(client.retry(job.id));
     assert.equal(conflict.code, 'conflict');
     assert.equal((await rejects(client.readLogs(job.id, { task: 'nope' }))).code, 'not_found');
-    assert.equal((await rejects(client.listJobs({ limit: 100_000 }))).details[0]?.path, 'limit');
+    // Refused by the server's query validation, and by the service the same way.
+    const limitRemote = await rejects(client.listJobs({ limit: 100_000 }));
+    const limitLocal = await rejects(s.service.listJobs({ limit: 100_000 }));
+    assert.deepEqual(limitRemote.details, [{ path: 'limit', message: 'expected a whole number from 1 to 500' }]);
+    assert.deepEqual([limitRemote.code, limitRemote.message, limitRemote.details], [limitLocal.code, limitLocal.message, limitLocal.details]);
+    // A flow-style YAML file is recognised as YAML both ways.
+    const flow = { text: '{name: flow, tasks: {a: {command: [echo, hi]}}}' };
+    assert.equal((await client.submit(flow)).name, 'flow');
+    assert.equal((await s.service.submit(flow)).name, 'flow');
   });
 
   test('a server that is not there is unavailable', T, async () => {

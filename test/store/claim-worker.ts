@@ -3,8 +3,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 
-const { path, workerId } = workerData as { path: string; workerId: string };
+const { path, workerId, ready, threads } = workerData as { path: string; workerId: string; ready: Int32Array; threads: number };
 const store = await openSqliteStore({ path });
+Atomics.add(ready, 0, 1);
+Atomics.notify(ready, 0);
+while (Atomics.load(ready, 0) < threads) Atomics.wait(ready, 0, Atomics.load(ready, 0), 1000);
 const claimed: string[] = [];
 let idle = 0;
 while (idle < 3) {

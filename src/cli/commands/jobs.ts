@@ -24,7 +24,7 @@ export async function jobs(o: JobsOptions): Promise<number> {
   const q: { state?: JobState; labels: Record<string, string>; limit: number; cursor?: string } = { labels, limit };
   if (o.state) q.state = o.state as JobState & (typeof JOB_STATES)[number];
   if (o.cursor) q.cursor = o.cursor;
-  const ctx = await connect({ worker: false });
+  const ctx = await connect();
   try {
     const page = await ctx.api.listJobs(q);
     if (o.json) processOut.stdout(`${JSON.stringify(page, null, 2)}\n`);
@@ -39,7 +39,7 @@ export async function jobs(o: JobsOptions): Promise<number> {
 }
 
 export async function job(id: string, o: { json?: boolean }): Promise<number> {
-  const ctx = await connect({ worker: false });
+  const ctx = await connect();
   try {
     const j = await ctx.api.getJob(id);
     processOut.stdout(o.json ? `${JSON.stringify(j, null, 2)}\n` : formatJob(j));
@@ -50,7 +50,7 @@ export async function job(id: string, o: { json?: boolean }): Promise<number> {
 }
 
 export async function cancel(id: string): Promise<number> {
-  const ctx = await connect({ worker: false });
+  const ctx = await connect();
   try {
     const j = await ctx.api.cancel(id);
     processOut.stdout(`job ${j.id}: ${j.state === 'running' ? 'canceling' : j.state}\n`);
@@ -61,7 +61,7 @@ export async function cancel(id: string): Promise<number> {
 }
 
 export async function retry(id: string): Promise<number> {
-  const ctx = await connect({ worker: false });
+  const ctx = await connect();
   try {
     const j = await ctx.api.retry(id);
     processOut.stdout(`job ${j.id}: ${j.state}\n`);

@@ -8,7 +8,7 @@ export async function logs(id: string, task: string | undefined, o: { follow?: b
   if (attempt !== undefined && (!Number.isInteger(attempt) || attempt < 1)) {
     throw new ApiError('invalid', `--attempt: expected a whole number ≥ 1, got ${JSON.stringify(o.attempt)}`);
   }
-  const ctx = await connect({ worker: Boolean(o.follow) });
+  const ctx = await connect();
   try {
     const job = await ctx.api.getJob(id);
     if (task !== undefined && !job.tasks.some((t) => t.name === task)) {
@@ -21,6 +21,7 @@ export async function logs(id: string, task: string | undefined, o: { follow?: b
       else rawLog(processOut, e);
     };
     if (o.follow) {
+      await ctx.runHere(id);
       for await (const e of ctx.api.followLogs(id, task)) show(e);
     } else {
       let after: number | undefined;

@@ -29,9 +29,10 @@ export async function run(command: string[], o: RunOptions): Promise<number> {
   if (o.timeout) task.timeout = o.timeout;
   const spec = { name: o.name ?? (basename(command[0] ?? 'run').slice(0, 128) || 'run'), tasks: { main: task } };
 
-  const ctx = await connect({ worker: true });
+  const ctx = await connect();
   try {
     const job = await ctx.api.submit({ text: JSON.stringify(spec), format: 'json' });
+    await ctx.runHere(job.id);
     // Ctrl-C cancels the task (it is stopped with its grace period) and we exit 130.
     const onSigint = (): void => { void ctx.api.cancel(job.id).catch(() => undefined); };
     process.on('SIGINT', onSigint);

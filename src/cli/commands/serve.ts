@@ -43,12 +43,12 @@ export async function serve(o: ServeOptions): Promise<number> {
 
   const [{ openRuntime }, { startServer }] = await Promise.all([import('../../runtime/runtime.js'), import('../../server/listen.js')]);
   const home = wharfHome();
-  const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}), worker });
-  await rt.worker.start();
+  const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}) });
+  const w = await rt.startWorker(worker);
   const server = await startServer({
-    host: o.host, port, service: rt.service, store: rt.store, isReady: () => rt.worker.alive,
+    host: o.host, port, service: rt.service, store: rt.store, isReady: () => w.alive,
   });
-  process.stderr.write(`wharf: listening on ${server.url} (UI and API; worker ${rt.worker.id}, home ${home})\n`);
+  process.stderr.write(`wharf: listening on ${server.url} (API; worker ${w.id}, home ${home})\n`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -57,7 +57,7 @@ export async function serve(o: ServeOptions): Promise<number> {
       stopping = true;
       process.stderr.write(`wharf: ${signal}: draining (up to ${o.drainTimeout})\n`);
       // Stop claiming and finish attempts first, then stop answering.
-      rt.worker.drain(drainMs)
+      w.drain(drainMs)
         .then(() => server.close())
         .then(() => rt.close(0))
         .then(() => resolve(0), (e: unknown) => {

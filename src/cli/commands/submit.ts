@@ -7,7 +7,7 @@ import { readJobSource } from '../read-source.js';
 
 export async function submit(file: string, o: { follow?: boolean; json?: boolean }): Promise<number> {
   const source = await readJobSource(file);
-  const ctx = await connect({ worker: Boolean(o.follow) });
+  const ctx = await connect();
   try {
     let job;
     try {
@@ -19,6 +19,7 @@ export async function submit(file: string, o: { follow?: boolean; json?: boolean
     if (o.json) processOut.stdout(`${JSON.stringify(job, null, 2)}\n`);
     else processOut.stderr(`wharf: submitted job ${job.id} (${job.name}, ${job.tasks.length} task${job.tasks.length === 1 ? '' : 's'})\n`);
     if (!o.follow) return 0;
+    await ctx.runHere(job.id);
     const end = await followJob(ctx.api, job, processOut, { prefix: true, events: true });
     return jobExitCode(end);
   } finally {

@@ -25,6 +25,7 @@ export function claimAttempts(tx: Tx, req: ClaimRequest): Claim[] {
   // in time growing with the table.
   const due = tx.sql.all(k.selectFrom('attempts').select('id')
     .where('state', '=', 'queued').where('backend', 'in', req.backends).where('not_before', '<=', tx.now)
+    .$if(req.jobId !== undefined, (q) => q.where('job_id', '=', req.jobId ?? ''))
     .orderBy('not_before').orderBy('id').limit(req.limit));
   const rows = [];
   for (const { id } of due) {
