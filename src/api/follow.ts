@@ -68,79 +68,61 @@ async function endedState(store: Store, jobId: string, task: string | undefined)
 }
 
 /**
- * Log entries of a job (or one task) after `after`, live. Returns the end state once the job or
- * task is terminal and a read made after seeing that returned nothing; undefined when aborted.
+ * Reads `read(after)` in id order until `ended()` names an end state and a read made after it
+ * came back empty (writers store everything before they end what they write for). Without
+ * `ended`, it follows forever. Returns undefined when aborted.
  */
-export async function* followLogs(
-  deps: FollowDeps, jobId: string, task: string | undefined, opts: { after?: number; signal?: AbortSignal },
-): AsyncGenerator<LogEntry, FollowEnd | undefined> {
-  const { store, pollMs } = deps;
-  const wake = new Wakeup(
-    store,
-    (c) => c.type === 'events' || (c.type === 'logs' && c.jobId === jobId && (task === undefined || c.task === task)),
-    opts.signal,
-  );
-  let after = opts.after ?? 0;
-  let ended: string | undefined;
+async function* followStore<T extends { id: number }>(
+  deps: FollowDeps, relevant: (c: StoreChange) => boolean, after: number, signal: AbortSignal | undefined,
+  read: (after: number) => Promise<T[]>, ended: (() => Promise<string | undefined>) | undefined,
+): AsyncGenerator<T, FollowEnd | undefined> {
+  // Made on the first next(), so a generator that is never iterated holds no listener.
+  const wake = new Wakeup(deps.store, relevant, signal);
+  let end: string | undefined;
   try {
     for (;;) {
-      if (opts.signal?.aborted) return undefined;
+      if (signal?.aborted) return undefined;
       wake.arm();
-      const q = task === undefined ? { jobId, after, limit: PAGE } : { jobId, task, after, limit: PAGE };
-      const entries = await store.readLogs(q);
-      for (const e of entries) {
-        after = e.id;
-        yield e;
+      const items = await read(after);
+      for (const item of items) {
+        after = item.id;
+        yield item;
       }
-      if (entries.length === PAGE) continue;
-      if (ended !== undefined) {
-        // Writers append before they finish an attempt, so once a read after the end comes back
-        // empty there is nothing left to send.
-        if (entries.length === 0) return { state: ended };
+      if (items.length === PAGE) continue;
+      if (end !== undefined) {
+        if (items.length === 0) return { state: end };
         continue;
       }
-      ended = await endedState(store, jobId, task);
-      if (ended !== undefined) continue;
-      await wake.wait(pollMs);
+      if (ended) {
+        end = await ended();
+        if (end !== undefined) continue;
+      }
+      await wake.wait(deps.pollMs);
     }
   } finally {
     wake.dispose();
   }
 }
 
-/**
- * State-change events after `after`, live. Server-wide it never ends; following one job it
- * returns the job's end state once the job ended and a later read came back empty.
- */
-export async function* followEvents(
+/** Log entries of a job (or one task) after `after`, live, until it ended. */
+export function followLogs(
+  deps: FollowDeps, jobId: string, task: string | undefined, opts: { after?: number; signal?: AbortSignal },
+): AsyncGenerator<LogEntry, FollowEnd | undefined> {
+  const { store } = deps;
+  const relevant = (c: StoreChange): boolean =>
+    c.type === 'events' || (c.type === 'logs' && c.jobId === jobId && (task === undefined || c.task === task));
+  const read = (after: number): Promise<LogEntry[]> =>
+    store.readLogs(task === undefined ? { jobId, after, limit: PAGE } : { jobId, task, after, limit: PAGE });
+  return followStore(deps, relevant, opts.after ?? 0, opts.signal, read, () => endedState(store, jobId, task));
+}
+
+/** State-change events after `after`, live: server-wide forever, or one job's until it ended. */
+export function followEvents(
   deps: FollowDeps, opts: { after?: number; jobId?: string; signal?: AbortSignal },
 ): AsyncGenerator<WharfEvent, FollowEnd | undefined> {
-  const { store, pollMs } = deps;
+  const { store } = deps;
   const { jobId } = opts;
-  const wake = new Wakeup(store, (c) => c.type === 'events', opts.signal);
-  let after = opts.after ?? 0;
-  let ended: string | undefined;
-  try {
-    for (;;) {
-      if (opts.signal?.aborted) return undefined;
-      wake.arm();
-      const events = await store.readEvents(after, PAGE, jobId);
-      for (const e of events) {
-        after = e.id;
-        yield e;
-      }
-      if (events.length === PAGE) continue;
-      if (jobId !== undefined) {
-        if (ended !== undefined) {
-          if (events.length === 0) return { state: ended };
-          continue;
-        }
-        ended = await endedState(store, jobId, undefined);
-        if (ended !== undefined) continue;
-      }
-      await wake.wait(pollMs);
-    }
-  } finally {
-    wake.dispose();
-  }
+  const read = (after: number): Promise<WharfEvent[]> => store.readEvents(after, PAGE, jobId);
+  const ended = jobId === undefined ? undefined : () => endedState(store, jobId, undefined);
+  return followStore(deps, (c) => c.type === 'events', opts.after ?? 0, opts.signal, read, ended);
 }

@@ -48,6 +48,8 @@ export class Worker {
   private readonly onlyJob: string | undefined;
   private state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
   private wake: (() => void) | undefined;
+  /** Set by a kick that came while the loop was busy, so the wake-up is not lost. */
+  private kicked = false;
   private loop: Promise<void> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -128,6 +130,7 @@ export class Worker {
   }
 
   private kick(): void {
+    this.kicked = true;
     const w = this.wake;
     this.wake = undefined;
     w?.();
@@ -136,6 +139,7 @@ export class Worker {
   private async claimLoop(): Promise<void> {
     const names = [...this.backends.keys()];
     while (this.state === 'running') {
+      this.kicked = false;
       const free = this.o.concurrency - this.active.size;
       let claimed = 0;
       if (free > 0) {
@@ -149,6 +153,7 @@ export class Worker {
       if (this.state !== 'running') break;
       const next = free > 0 ? await this.store.nextQueuedAt(names) : undefined;
       const delay = next === undefined ? this.o.safetyPollMs : Math.max(0, Math.min(this.o.safetyPollMs, next - Date.now()));
+      if (this.kicked) continue; // a nudge came while we were busy
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => { this.wake = undefined; resolve(); }, delay);
         this.wake = () => { clearTimeout(t); resolve(); };
