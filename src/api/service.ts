@@ -4,7 +4,7 @@ import { ApiError, type FollowEnd, type FollowOptions, type JobSource, type Whar
 import type { JobState } from '../core/states.js';
 import type { JobList, JobView, LogEntry, LogPage, WharfEvent } from '../spec/api.js';
 import { parseJob } from '../spec/parse.js';
-import type { BackendName } from '../spec/schema.js';
+import { BACKENDS, type BackendName } from '../spec/schema.js';
 import type { JobQuery, Store, StoreResult } from '../store/types.js';
 import { invalidJob, invalidRequest, noJob, noTask } from './errors.js';
 import { followEvents, followLogs, type FollowDeps } from './follow.js';
@@ -13,6 +13,8 @@ export interface WharfServiceOptions {
   store: Store;
   /** Backend of tasks that name none. */
   defaultBackend?: BackendName;
+  /** Backends this installation runs; a task asking for another is refused at submit. Default: all. */
+  backends?: readonly BackendName[];
   /** Safety re-read interval of followers, for writers in other processes (default 1000 ms). */
   pollMs?: number;
   /** Close the store in close() (the CLI's in-process mode owns its store). */
@@ -27,12 +29,14 @@ export const CANCEL_REASON = 'canceled by request';
 export class WharfService implements WharfApi {
   readonly store: Store;
   readonly defaultBackend: BackendName;
+  readonly backends: readonly BackendName[];
   private readonly deps: FollowDeps;
   private readonly closeStore: boolean;
 
   constructor(opts: WharfServiceOptions) {
     this.store = opts.store;
     this.defaultBackend = opts.defaultBackend ?? 'local';
+    this.backends = opts.backends ?? BACKENDS;
     this.deps = { store: opts.store, pollMs: opts.pollMs ?? 1000 };
     this.closeStore = opts.closeStore ?? false;
   }
@@ -55,6 +59,12 @@ export class WharfService implements WharfApi {
       ? parseJob(text.text, text.format ? { format: text.format } : undefined)
       : parseJob(doc);
     if (!r.ok) throw invalidJob(r.errors);
+    // Queued work no worker could ever claim would wait forever: refuse it now, naming the task.
+    const missing = Object.entries(r.spec.tasks)
+      .map(([name, t]) => ({ name, backend: t.backend ?? this.defaultBackend }))
+      .filter((t) => !this.backends.includes(t.backend))
+      .map((t) => ({ path: `tasks.${t.name}.backend`, message: `the ${t.backend} backend is not available here (available: ${this.backends.join(', ')})` }));
+    if (missing.length > 0) throw invalidJob(missing);
     return this.store.createJob(r.spec, { defaultBackend: this.defaultBackend });
   }
 

@@ -34,7 +34,7 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
   mkdirSync(o.home, { recursive: true, mode: 0o700 });
   const store = await openSqliteStore({ path: o.db ?? join(o.home, 'wharf.db') });
   const backends: Backend[] = [createLocalBackend({ stateDir: o.home, instanceId: store.instanceId })];
-  const service = new WharfService({ store, defaultBackend: o.defaultBackend ?? 'local' });
+  const service = new WharfService({ store, defaultBackend: o.defaultBackend ?? 'local', backends: backends.map((b) => b.name) });
   let worker: Worker | undefined;
   let closed = false;
   return {

@@ -9,6 +9,7 @@ const cases: { name: string; args: string[]; code: number; stdout?: string; stde
   { name: 'a missing command exits 125 with the reason', args: ['--', 'no-such-command-wharf'], code: 125, stderr: /command not found: no-such-command-wharf/ },
   { name: 'SIGKILL shows as such', args: ['--', 'sh', '-c', 'kill -9 $$'], code: 137, stderr: /SIGKILL/ },
   { name: 'env given and Wharf\'s own', args: ['-e', 'GREETING=grüße 🌍', '--', 'sh', '-c', 'printf "%s %s %s" "$GREETING" "$WHARF_TASK" "$WHARF_ATTEMPT"'], code: 0, stdout: 'grüße 🌍 main 1' },
+  { name: 'a backend this installation does not run is refused', args: ['--backend', 'kubernetes', '--', 'true'], code: 125, stderr: /tasks\.main\.backend: the kubernetes backend is not available here \(available: local\)/ },
   { name: 'a timeout exits 124', args: ['--timeout', '200ms', '--', 'sleep', '30'], code: 124, stderr: /timed out after 200ms/ },
 ];
 
