@@ -29,20 +29,19 @@ export function createJob(tx: Tx, spec: JobSpec, defaultBackend: BackendName): J
   addEvent(tx, id, { type: 'job_state', from: null, to: 'queued' });
 
   const snapshots: Record<string, TaskSnapshot> = {};
-  const tasks = new Map<string, { backend: BackendName; plan: string }>();
+  const backends = new Map<string, BackendName>();
   plans.forEach((p, position) => {
     const backend = p.backend ?? defaultBackend;
-    const plan = JSON.stringify(p);
     tx.sql.run(INSERT_TASK, {
-      jobId: id, name: p.name, position, needs: JSON.stringify(p.needs), retry: JSON.stringify(p.retry), plan, backend,
+      jobId: id, name: p.name, position, needs: JSON.stringify(p.needs), retry: JSON.stringify(p.retry), plan: JSON.stringify(p), backend,
     });
     addEvent(tx, id, { type: 'task_state', task: p.name, from: null, to: 'pending' });
     snapshots[p.name] = { state: 'pending', needs: p.needs, retry: p.retry, attempts: 0, attemptsBase: 0 };
-    tasks.set(p.name, { backend, plan });
+    backends.set(p.name, backend);
   });
 
-  // The snapshot is what was just inserted; no need to read it back.
-  const job: LoadedJob = { id, snapshot: { state: 'queued', cancelRequested: false, tasks: snapshots }, tasks };
+  // The snapshot is what was just inserted (rev 0, the column's default); no need to read it back.
+  const job: LoadedJob = { id, rev: 0, snapshot: { state: 'queued', cancelRequested: false, tasks: snapshots }, backends };
   const t = apply(tx, job, { type: 'created' });
   if (!t.ok) throw new Error(`job ${id}: ${t.message}`);
   const view = getJobView(tx.sql, id);

@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { Compilable, Kysely } from 'kysely';
 import type { StoreChange } from '../types.js';
+import { JobCache, type LoadedJob } from './job-cache.js';
 import type { Tables } from './tables.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -111,12 +112,17 @@ export interface Tx {
   readonly k: Kysely<Tables>;
   readonly now: number;
   readonly changes: Changes;
+  /** Snapshots committed by earlier transactions (see apply.ts's loadJob). */
+  readonly cache: JobCache;
+  /** Snapshots this transaction read or wrote: they reach the cache only once it commits. */
+  readonly seen: Map<string, LoadedJob>;
 }
 
 type Body = (tx: Tx) => unknown;
 
 export class Db {
   readonly sql: Sql;
+  readonly jobs = new JobCache();
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private readonly txn: Database.Transaction<(fn: Body, tx: Tx) => unknown>;
   private readonly readTxn: Database.Transaction<(fn: (sql: Sql) => unknown) => unknown>;
@@ -130,8 +136,10 @@ export class Db {
 
   /** BEGIN IMMEDIATE: the write lock is held before the first read, so reads are current. */
   write<T>(fn: (tx: Tx) => T): T {
-    const tx: Tx = { sql: this.sql, k: this.k, now: this.clock(), changes: new Changes() };
+    const tx: Tx = { sql: this.sql, k: this.k, now: this.clock(), changes: new Changes(), cache: this.jobs, seen: new Map() };
     const result = this.txn.immediate(fn, tx) as T;
+    // After the commit only: a rolled-back transaction's snapshots never match the database.
+    for (const job of tx.seen.values()) this.jobs.set(job);
     this.emit(tx.changes.list());
     return result;
   }

@@ -19,7 +19,7 @@ export function finishAttempt(tx: Tx, claim: Claim, outcome: AttemptOutcome): Fe
 /** After the attempt row has ended: its event, then the job's transition. */
 export function attemptEnded(tx: Tx, jobId: string, task: string, attempt: number, outcome: AttemptOutcome): void {
   addEvent(tx, jobId, { type: 'attempt', task, attempt, state: 'ended', outcome });
-  const job = loadJob(tx.sql, jobId);
+  const job = loadJob(tx, jobId);
   if (!job) return;
   const event = { type: 'attempt_ended', task, attempt, outcome } as const;
   const t = transition(job.snapshot, event, tx.now);

@@ -16,7 +16,7 @@ export function retryJob(tx: Tx, id: string): StoreResult<JobView> {
 }
 
 function act(tx: Tx, id: string, event: JobEvent): StoreResult<JobView> {
-  const job = loadJob(tx.sql, id);
+  const job = loadJob(tx, id);
   if (!job) return { ok: false, error: { code: 'not_found', message: `no job ${id}` } };
   const t = apply(tx, job, event);
   if (!t.ok) return { ok: false, error: { code: 'conflict', message: t.message } };

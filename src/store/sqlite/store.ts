@@ -16,6 +16,7 @@ import { readEvents } from './events.js';
 import { markStarted, renewLease } from './fenced.js';
 import { finishAttempt } from './finish.js';
 import { cancelJob, retryJob } from './job-actions.js';
+import type { JobCacheStats } from './job-cache.js';
 import { listJobs } from './list-jobs.js';
 import { expiredAttempts, markLost } from './lost.js';
 import { migrate } from './migrations/index.js';
@@ -123,6 +124,11 @@ export class SqliteStore implements Store {
 
   onChange(listener: (c: StoreChange) => void): () => void {
     return this.db.onChange(listener);
+  }
+
+  /** Not part of Store: how often events had to read a job's task rows (tests, diagnostics). */
+  jobCacheStats(): JobCacheStats {
+    return { ...this.db.jobs.stats };
   }
 
   async ping(): Promise<void> {

@@ -30,6 +30,8 @@ export interface JobsTable {
   created_at: number;
   updated_at: number;
   ended_at: number | null;
+  /** Bumped by every change to the job's state or tasks; validates in-memory snapshots. */
+  rev: Generated<number>;
 }
 
 export interface TasksTable {

@@ -21,7 +21,10 @@ CREATE TABLE jobs (
   spec             TEXT NOT NULL,
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL,
-  ended_at         INTEGER
+  ended_at         INTEGER,
+  -- Bumped by every write to the job's state or its tasks' rows: a process holding the job's
+  -- snapshot in memory reuses it only while this is unchanged (another process may write).
+  rev              INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX jobs_by_state ON jobs (state, seq);
 
@@ -61,7 +64,9 @@ CREATE TABLE attempts (
   FOREIGN KEY (job_id, task) REFERENCES tasks (job_id, name)
 );
 -- Not partial indexes: the state is a bound parameter, which a partial index cannot match.
-CREATE INDEX attempts_to_claim ON attempts (state, backend, not_before);
+-- id last: claims take attempts in (not_before, id) order, and a job's first attempts share one
+-- not_before, so without it every claim would sort all of them.
+CREATE INDEX attempts_to_claim ON attempts (state, backend, not_before, id);
 CREATE INDEX attempts_by_lease ON attempts (state, lease_expires_at);
 
 -- No foreign keys: rows are only written under a fenced claim, and this is the hot table.
