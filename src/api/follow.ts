@@ -26,9 +26,10 @@ class Wakeup {
 
   constructor(store: Store, relevant: (c: StoreChange) => boolean, private readonly signal: AbortSignal | undefined) {
     this.off = store.onChange((c) => {
-      if (!relevant(c)) return;
+      if (!relevant(c) || this.dirty) return;
       this.dirty = true;
-      this.wake?.();
+      // Wake after this turn of the event loop, so a burst of commits costs one read, not one each.
+      setImmediate(() => this.wake?.());
     });
     signal?.addEventListener('abort', this.onAbort);
   }
@@ -59,12 +60,11 @@ class Wakeup {
 
 /** The state a job (or one of its tasks) ended in, or undefined while it runs. */
 async function endedState(store: Store, jobId: string, task: string | undefined): Promise<string | undefined> {
-  const job = await store.getJob(jobId);
-  if (!job) return 'deleted';
-  if (task === undefined) return isJobEnded(job.state) ? job.state : undefined;
-  const t = job.tasks.find((x) => x.name === task);
-  if (!t) return 'deleted';
-  return isTaskTerminal(t.state) ? t.state : undefined;
+  const s = await store.getStates(jobId, task);
+  if (!s) return 'deleted';
+  if (task === undefined) return isJobEnded(s.job) ? s.job : undefined;
+  if (s.task === undefined) return 'deleted';
+  return isTaskTerminal(s.task) ? s.task : undefined;
 }
 
 /**

@@ -28,7 +28,23 @@ export interface TaskSnapshot {
 export interface JobSnapshot {
   state: JobState;
   cancelRequested: boolean;
-  tasks: Readonly<Record<string, TaskSnapshot>>;
+  /** A Map, not a record: it is copied on every change, and jobs may have thousands of tasks. */
+  tasks: ReadonlyMap<string, TaskSnapshot>;
+  /** Who needs each task. Derived once (the graph never changes) and carried from snapshot to snapshot. */
+  dependants: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A snapshot of tasks as loaded or created; computes the dependants index. */
+export function jobSnapshot(tasks: ReadonlyMap<string, TaskSnapshot>, state: JobState = 'queued', cancelRequested = false): JobSnapshot {
+  const dependants = new Map<string, string[]>();
+  for (const [name, t] of tasks) {
+    for (const need of t.needs) {
+      const list = dependants.get(need);
+      if (list) list.push(name);
+      else dependants.set(need, [name]);
+    }
+  }
+  return { state, cancelRequested, tasks, dependants };
 }
 
 export type JobEvent =
@@ -54,7 +70,7 @@ export function transition(job: JobSnapshot, event: JobEvent, now: number): Tran
   switch (event.type) {
     case 'created':
       if (job.state !== 'queued') return conflict('the job was already created');
-      for (const name of Object.keys(job.tasks)) b.promoteIfReady(name, now);
+      for (const name of job.tasks.keys()) b.promoteIfReady(name, now);
       break;
     case 'attempt_claimed': {
       const t = b.task(event.task);
@@ -91,54 +107,49 @@ function conflict(message: string): Transition {
   return { ok: false, code: 'conflict', message };
 }
 
-/** Accumulates changes to a copy of the snapshot and the effects they imply. */
+/** Accumulates changes to a copy of the snapshot (made on the first change) and their effects. */
 class Builder {
   readonly effects: Effect[] = [];
-  private readonly tasks: Record<string, TaskSnapshot>;
+  private tasks: ReadonlyMap<string, TaskSnapshot>;
+  private copied: Map<string, TaskSnapshot> | undefined;
   private state: JobState;
   private cancelRequested: boolean;
-  private readonly dependants = new Map<string, string[]>();
 
-  constructor(job: JobSnapshot) {
-    this.tasks = { ...job.tasks };
+  constructor(private readonly job: JobSnapshot) {
+    this.tasks = job.tasks;
     this.state = job.state;
     this.cancelRequested = job.cancelRequested;
-    for (const [name, t] of Object.entries(job.tasks)) {
-      for (const need of t.needs) {
-        const list = this.dependants.get(need) ?? [];
-        list.push(name);
-        this.dependants.set(need, list);
-      }
-    }
   }
 
   task(name: string): TaskSnapshot | undefined {
-    return Object.hasOwn(this.tasks, name) ? this.tasks[name] : undefined;
+    return this.tasks.get(name);
   }
 
   setTask(name: string, to: TaskState, patch: Partial<TaskSnapshot> = {}): void {
-    const t = this.tasks[name];
+    const t = this.tasks.get(name);
     if (!t) return;
     if (t.state !== to) this.effects.push({ type: 'task_state', task: name, from: t.state, to });
-    this.tasks[name] = { ...t, ...patch, state: to };
+    this.copied ??= new Map(this.job.tasks);
+    this.tasks = this.copied;
+    this.copied.set(name, { ...t, ...patch, state: to });
   }
 
   /** A pending task whose needs have all succeeded becomes ready, with its next attempt queued. */
   promoteIfReady(name: string, now: number): void {
-    const t = this.tasks[name];
+    const t = this.tasks.get(name);
     if (!t || t.state !== 'pending' || this.cancelRequested) return;
-    if (!t.needs.every((n) => this.tasks[n]?.state === 'succeeded')) return;
+    if (!t.needs.every((n) => this.tasks.get(n)?.state === 'succeeded')) return;
     const attempt = t.attempts + 1;
     this.setTask(name, 'ready', { attempts: attempt });
     this.effects.push({ type: 'enqueue_attempt', task: name, attempt, notBefore: now });
   }
 
   attemptEnded(name: string, outcome: AttemptOutcome, now: number): void {
-    const t = this.tasks[name];
+    const t = this.tasks.get(name);
     if (!t) return;
     if (outcome.kind === 'succeeded') {
       this.setTask(name, 'succeeded');
-      for (const d of this.dependants.get(name) ?? []) this.promoteIfReady(d, now);
+      for (const d of this.job.dependants.get(name) ?? []) this.promoteIfReady(d, now);
       return;
     }
     if (this.cancelRequested) {
@@ -157,8 +168,8 @@ class Builder {
   }
 
   private failDependants(name: string): void {
-    for (const d of this.dependants.get(name) ?? []) {
-      if (this.tasks[d]?.state !== 'pending') continue;
+    for (const d of this.job.dependants.get(name) ?? []) {
+      if (this.tasks.get(d)?.state !== 'pending') continue;
       this.setTask(d, 'upstream_failed');
       this.failDependants(d);
     }
@@ -166,7 +177,7 @@ class Builder {
 
   cancel(reason: string): void {
     this.cancelRequested = true;
-    for (const [name, t] of Object.entries(this.tasks)) {
+    for (const [name, t] of this.job.tasks) {
       if (t.state === 'pending') this.setTask(name, 'canceled');
       else if (t.state === 'ready' || t.state === 'retrying') {
         this.setTask(name, 'canceled');
@@ -180,7 +191,7 @@ class Builder {
   retry(now: number): void {
     this.cancelRequested = false;
     const reopened: string[] = [];
-    for (const [name, t] of Object.entries(this.tasks)) {
+    for (const [name, t] of this.job.tasks) {
       if (t.state === 'failed' || t.state === 'upstream_failed' || t.state === 'canceled') {
         this.setTask(name, 'pending', { attemptsBase: t.attempts });
         reopened.push(name);
@@ -191,11 +202,17 @@ class Builder {
 
   /** The job's state follows from its tasks: it ends exactly when all of them are terminal. */
   settleJobState(claimed: boolean): void {
-    const all = Object.values(this.tasks);
+    let allTerminal = true;
+    let allSucceeded = true;
+    for (const t of this.tasks.values()) {
+      allTerminal &&= isTaskTerminal(t.state);
+      allSucceeded &&= t.state === 'succeeded';
+      if (!allTerminal) break;
+    }
     let to: JobState = this.state;
-    if (all.every((t) => isTaskTerminal(t.state))) {
+    if (allTerminal) {
       if (this.cancelRequested) to = 'canceled';
-      else to = all.every((t) => t.state === 'succeeded') ? 'succeeded' : 'failed';
+      else to = allSucceeded ? 'succeeded' : 'failed';
     } else if (isJobEnded(this.state) || claimed) {
       to = 'running'; // reopened by retry, or a first attempt has started
     }
@@ -206,6 +223,6 @@ class Builder {
   }
 
   snapshot(): JobSnapshot {
-    return { state: this.state, cancelRequested: this.cancelRequested, tasks: this.tasks };
+    return { state: this.state, cancelRequested: this.cancelRequested, tasks: this.tasks, dependants: this.job.dependants };
   }
 }

@@ -1,6 +1,6 @@
 // The Store: everything Wharf keeps. Dialect-neutral: nothing here may assume SQLite, so the
 // PostgreSQL store can implement the same interface.
-import type { AttemptOutcome, JobState } from '../core/states.js';
+import type { AttemptOutcome, JobState, TaskState } from '../core/states.js';
 import type { JobList, JobView, LogEntry, LogStream, WharfEvent } from '../spec/api.js';
 import type { TaskPlan } from '../spec/plan.js';
 import type { BackendName, JobSpec } from '../spec/schema.js';
@@ -95,6 +95,8 @@ export interface Store {
 
   createJob(spec: JobSpec, opts: { defaultBackend: BackendName }): Promise<JobView>;
   getJob(id: string): Promise<JobView | undefined>;
+  /** The job's state (and one task's), cheaply: followers ask on every change. */
+  getStates(jobId: string, task?: string): Promise<{ job: JobState; task: TaskState | undefined } | undefined>;
   listJobs(q: JobQuery): Promise<JobList>;
   cancelJob(id: string, reason: string): Promise<StoreResult<JobView>>;
   /** Reopens the failed, upstream_failed and canceled tasks of a job that ended. */

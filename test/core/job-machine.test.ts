@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { transition, type Effect, type JobEvent, type JobSnapshot, type TaskSnapshot } from '../../src/core/job-machine.js';
+import { jobSnapshot, transition, type Effect, type JobEvent, type JobSnapshot, type TaskSnapshot } from '../../src/core/job-machine.js';
 import { backoffMs } from '../../src/core/backoff.js';
 import { isJobEnded, isTaskTerminal, type AttemptOutcome } from '../../src/core/states.js';
 
 const policy = (limit: number) => ({ limit, initialMs: 1000, factor: 2, maxMs: 5000 });
 
 function job(tasks: Record<string, { needs?: string[]; limit?: number }>): JobSnapshot {
-  const out: Record<string, TaskSnapshot> = {};
+  const out = new Map<string, TaskSnapshot>();
   for (const [name, t] of Object.entries(tasks)) {
-    out[name] = { state: 'pending', needs: t.needs ?? [], retry: policy(t.limit ?? 0), attempts: 0, attemptsBase: 0 };
+    out.set(name, { state: 'pending', needs: t.needs ?? [], retry: policy(t.limit ?? 0), attempts: 0, attemptsBase: 0 });
   }
-  return { state: 'queued', cancelRequested: false, tasks: out };
+  return jobSnapshot(out);
 }
 
 function step(j: JobSnapshot, e: JobEvent, now = 0): { next: JobSnapshot; effects: Effect[] } {
@@ -29,8 +29,8 @@ test('backoff grows by factor and is capped', () => {
 
 test('created: roots are ready with attempt 1, others pending', () => {
   const { next, effects } = step(job({ a: {}, b: { needs: ['a'] } }), { type: 'created' }, 7);
-  assert.equal(next.tasks.a?.state, 'ready');
-  assert.equal(next.tasks.b?.state, 'pending');
+  assert.equal(next.tasks.get('a')?.state, 'ready');
+  assert.equal(next.tasks.get('b')?.state, 'pending');
   assert.deepEqual(effects.filter((e) => e.type === 'enqueue_attempt'), [{ type: 'enqueue_attempt', task: 'a', attempt: 1, notBefore: 7 }]);
   assert.equal(next.state, 'queued');
 });
@@ -40,12 +40,12 @@ test('a failure retries with backoff, then fails the dependants upstream', () =>
   j = step(j, { type: 'attempt_claimed', task: 'a', attempt: 1 }).next;
   assert.equal(j.state, 'running');
   let r = step(j, { type: 'attempt_ended', task: 'a', attempt: 1, outcome: { kind: 'exited', code: 3 } }, 100);
-  assert.equal(r.next.tasks.a?.state, 'retrying');
+  assert.equal(r.next.tasks.get('a')?.state, 'retrying');
   assert.deepEqual(r.effects.find((e) => e.type === 'enqueue_attempt'), { type: 'enqueue_attempt', task: 'a', attempt: 2, notBefore: 1100 });
   j = step(r.next, { type: 'attempt_claimed', task: 'a', attempt: 2 }).next;
   r = step(j, { type: 'attempt_ended', task: 'a', attempt: 2, outcome: { kind: 'exited', code: 3 } });
-  assert.equal(r.next.tasks.a?.state, 'failed');
-  assert.equal(r.next.tasks.b?.state, 'upstream_failed');
+  assert.equal(r.next.tasks.get('a')?.state, 'failed');
+  assert.equal(r.next.tasks.get('b')?.state, 'upstream_failed');
   assert.equal(r.next.state, 'failed');
 });
 
@@ -59,7 +59,7 @@ test('cancel drops queued attempts, stops running ones, and ends when they end',
   ]);
   assert.equal(r.next.state, 'running');
   const end = step(r.next, { type: 'attempt_ended', task: 'a', attempt: 1, outcome: { kind: 'signaled', signal: 15, signalName: 'SIGTERM' } });
-  assert.equal(end.next.tasks.a?.state, 'canceled');
+  assert.equal(end.next.tasks.get('a')?.state, 'canceled');
   assert.equal(end.next.state, 'canceled');
   assert.equal(transition(end.next, { type: 'cancel', reason: 'again' }, 0).ok, false);
 });
@@ -73,10 +73,10 @@ test('retry reopens failed work only, with a fresh retry budget', () => {
   assert.equal(j.state, 'failed');
   const r = step(j, { type: 'retry' });
   assert.equal(r.next.state, 'running');
-  assert.equal(r.next.tasks.a?.state, 'ready');
-  assert.equal(r.next.tasks.a?.attempts, 2);
-  assert.equal(r.next.tasks.b?.state, 'pending');
-  assert.equal(r.next.tasks.ok?.state, 'succeeded');
+  assert.equal(r.next.tasks.get('a')?.state, 'ready');
+  assert.equal(r.next.tasks.get('a')?.attempts, 2);
+  assert.equal(r.next.tasks.get('b')?.state, 'pending');
+  assert.equal(r.next.tasks.get('ok')?.state, 'succeeded');
   assert.equal(transition(step(job({ x: {} }), { type: 'created' }).next, { type: 'retry' }, 0).ok, false);
 });
 
@@ -139,7 +139,7 @@ test('properties hold for random DAGs and event orders', () => {
         const [task, attempt] = [...queued][c % queued.size]!;
         const before = j;
         assert.ok(apply({ type: 'attempt_claimed', task, attempt }, now), 'a queued attempt can be claimed');
-        for (const need of before.tasks[task]!.needs) assert.equal(before.tasks[need]?.state, 'succeeded', `${task} started before ${need} succeeded`);
+        for (const need of before.tasks.get(task)!.needs) assert.equal(before.tasks.get(need)?.state, 'succeeded', `${task} started before ${need} succeeded`);
         assert.ok(!before.cancelRequested, 'a canceled job starts nothing');
         queued.delete(task);
         running.set(task, attempt);
@@ -153,15 +153,15 @@ test('properties hold for random DAGs and event orders', () => {
       } else if (kind === 9 && apply({ type: 'retry' }, now)) {
         ran.clear();
       }
-      for (const [name, t] of Object.entries(j.tasks)) {
+      for (const [name, t] of j.tasks) {
         assert.ok(t.attempts - t.attemptsBase <= 1 + t.retry.limit, `${name} made too many attempts`);
         if (t.state === 'upstream_failed') {
           assert.ok(!ran.has(name), `${name} ran although a need failed`);
-          assert.ok(t.needs.some((n) => ['failed', 'upstream_failed'].includes(j.tasks[n]!.state)));
+          assert.ok(t.needs.some((n) => ['failed', 'upstream_failed'].includes(j.tasks.get(n)!.state)));
         }
       }
-      const allTerminal = Object.values(j.tasks).every((t) => isTaskTerminal(t.state));
-      assert.equal(isJobEnded(j.state), allTerminal, `job ${j.state} with tasks ${JSON.stringify(Object.values(j.tasks).map((t) => t.state))}`);
+      const allTerminal = [...j.tasks.values()].every((t) => isTaskTerminal(t.state));
+      assert.equal(isJobEnded(j.state), allTerminal, `job ${j.state} with tasks ${JSON.stringify([...j.tasks.values()].map((t) => t.state))}`);
       if (allTerminal) assert.equal(queued.size + running.size, 0);
     }
     // Driving every live attempt to success always ends the job.

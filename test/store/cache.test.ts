@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
+import { jobSnapshot } from '../../src/core/job-machine.js';
 import type { AttemptOutcome } from '../../src/core/states.js';
 import type { TaskSpec } from '../../src/spec/schema.js';
 import type { Claim } from '../../src/store/types.js';
@@ -275,7 +276,7 @@ test('random jobs: served from memory, or reloaded on every event, the store dec
 
 test('the cache serves a snapshot only at its rev and stays within its bounds', () => {
   const job = (id: string, rev: number, tasks: number): LoadedJob => ({
-    id, rev, snapshot: { state: 'running', cancelRequested: false, tasks: {} },
+    id, rev, snapshot: jobSnapshot(new Map(), 'running'),
     backends: new Map(Array.from({ length: tasks }, (_, i) => [`t${i}`, 'local'] as const)),
   });
   const cache = new JobCache(2, 5);

@@ -1,7 +1,7 @@
 // Loads a job's snapshot for the state machine (from memory while its rev is current, see
 // job-cache.ts) and persists what a transition decided: the snapshot's changed rows, then each
 // effect in order (attempt rows, events, stop requests).
-import { transition, type Effect, type JobEvent, type JobSnapshot, type TaskSnapshot, type Transition } from '../../core/job-machine.js';
+import { jobSnapshot, transition, type Effect, type JobEvent, type JobSnapshot, type TaskSnapshot, type Transition } from '../../core/job-machine.js';
 import { isJobEnded, type JobState, type TaskState } from '../../core/states.js';
 import type { RetryPolicy } from '../../spec/plan.js';
 import type { BackendName } from '../../spec/schema.js';
@@ -31,23 +31,23 @@ export function loadJob(tx: Tx, jobId: string): LoadedJob | undefined {
   const cached = tx.cache.get(jobId, job.rev);
   if (cached) return cached;
 
-  const snapshots: Record<string, TaskSnapshot> = {};
+  const snapshots = new Map<string, TaskSnapshot>();
   const backends = new Map<string, BackendName>();
   const rows = tx.sql.all(TASKS, { id: jobId });
   for (const r of rows) {
-    snapshots[r.name] = {
+    snapshots.set(r.name, {
       state: r.state,
       needs: JSON.parse(r.needs) as string[],
       retry: JSON.parse(r.retry) as RetryPolicy,
       attempts: r.attempts,
       attemptsBase: r.attempts_base,
-    };
+    });
     backends.set(r.name, r.backend);
   }
   tx.cache.stats.loads++;
   tx.cache.stats.taskRows += rows.length;
   const loaded: LoadedJob = {
-    id: jobId, rev: job.rev, snapshot: { state: job.state, cancelRequested: job.cancel_requested === 1, tasks: snapshots }, backends,
+    id: jobId, rev: job.rev, snapshot: jobSnapshot(snapshots, job.state, job.cancel_requested === 1), backends,
   };
   tx.seen.set(jobId, loaded);
   return loaded;
@@ -83,8 +83,8 @@ export function persist(tx: Tx, job: LoadedJob, event: JobEvent, next: JobSnapsh
   const touched = new Set<string>();
   for (const e of effects) if (e.type !== 'job_state') touched.add(e.task);
   for (const name of touched) {
-    const t = next.tasks[name];
-    const p = prev.tasks[name];
+    const t = next.tasks.get(name);
+    const p = prev.tasks.get(name);
     if (t === undefined || (p && p.state === t.state && p.attempts === t.attempts && p.attemptsBase === t.attemptsBase)) continue;
     tx.sql.run(UPDATE_TASK, { jobId: job.id, name, state: t.state, attempts: t.attempts, base: t.attemptsBase });
   }

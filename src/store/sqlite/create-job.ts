@@ -1,5 +1,5 @@
 // createJob: the job, its tasks and its first attempts, in one transaction.
-import type { TaskSnapshot } from '../../core/job-machine.js';
+import { jobSnapshot, type TaskSnapshot } from '../../core/job-machine.js';
 import type { JobView } from '../../spec/api.js';
 import { jobPlan } from '../../spec/plan.js';
 import type { BackendName, JobSpec } from '../../spec/schema.js';
@@ -28,7 +28,7 @@ export function createJob(tx: Tx, spec: JobSpec, defaultBackend: BackendName): J
   tx.sql.run(INSERT_JOB, { id, name: spec.name, labels: JSON.stringify(spec.labels ?? {}), spec: JSON.stringify(spec), now: tx.now });
   addEvent(tx, id, { type: 'job_state', from: null, to: 'queued' });
 
-  const snapshots: Record<string, TaskSnapshot> = {};
+  const snapshots = new Map<string, TaskSnapshot>();
   const backends = new Map<string, BackendName>();
   plans.forEach((p, position) => {
     const backend = p.backend ?? defaultBackend;
@@ -36,12 +36,12 @@ export function createJob(tx: Tx, spec: JobSpec, defaultBackend: BackendName): J
       jobId: id, name: p.name, position, needs: JSON.stringify(p.needs), retry: JSON.stringify(p.retry), plan: JSON.stringify(p), backend,
     });
     addEvent(tx, id, { type: 'task_state', task: p.name, from: null, to: 'pending' });
-    snapshots[p.name] = { state: 'pending', needs: p.needs, retry: p.retry, attempts: 0, attemptsBase: 0 };
+    snapshots.set(p.name, { state: 'pending', needs: p.needs, retry: p.retry, attempts: 0, attemptsBase: 0 });
     backends.set(p.name, backend);
   });
 
   // The snapshot is what was just inserted (rev 0, the column's default); no need to read it back.
-  const job: LoadedJob = { id, rev: 0, snapshot: { state: 'queued', cancelRequested: false, tasks: snapshots }, backends };
+  const job: LoadedJob = { id, rev: 0, snapshot: jobSnapshot(snapshots), backends };
   const t = apply(tx, job, { type: 'created' });
   if (!t.ok) throw new Error(`job ${id}: ${t.message}`);
   const view = getJobView(tx.sql, id);

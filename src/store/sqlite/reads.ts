@@ -1,4 +1,5 @@
-// Plain reads: logs, attempt states, the next claimable time.
+// Plain reads: logs, attempt states, job and task states, the next claimable time.
+import type { JobState, TaskState } from '../../core/states.js';
 import type { LogEntry } from '../../spec/api.js';
 import type { BackendName } from '../../spec/schema.js';
 import type { LogQuery } from '../types.js';
@@ -25,6 +26,14 @@ export function attemptStates(sql: Sql, ids: readonly string[]): Map<string, Att
     for (const r of rows) out.set(r.id, { state: r.state, leaseExpiresAt: r.lease_expires_at });
   }
   return out;
+}
+
+export function getStates(sql: Sql, jobId: string, task: string | undefined): { job: JobState; task: TaskState | undefined } | undefined {
+  const job = sql.get(sql.k.selectFrom('jobs').select('state').where('id', '=', jobId));
+  if (!job) return undefined;
+  if (task === undefined) return { job: job.state, task: undefined };
+  const t = sql.get(sql.k.selectFrom('tasks').select('state').where('job_id', '=', jobId).where('name', '=', task));
+  return { job: job.state, task: t?.state };
 }
 
 export function nextQueuedAt(sql: Sql, backends: readonly BackendName[]): number | undefined {

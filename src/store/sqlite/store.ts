@@ -2,7 +2,7 @@
 // CLI can share the file. Each method is one synchronous transaction (see db.ts).
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { AttemptOutcome } from '../../core/states.js';
+import type { AttemptOutcome, JobState, TaskState } from '../../core/states.js';
 import type { JobList, JobView, LogEntry, WharfEvent } from '../../spec/api.js';
 import type { BackendName, JobSpec } from '../../spec/schema.js';
 import type {
@@ -20,7 +20,7 @@ import type { JobCacheStats } from './job-cache.js';
 import { listJobs } from './list-jobs.js';
 import { expiredAttempts, markLost } from './lost.js';
 import { migrate } from './migrations/index.js';
-import { attemptStates, nextQueuedAt, readLogs } from './reads.js';
+import { attemptStates, getStates, nextQueuedAt, readLogs } from './reads.js';
 import type { Tables } from './tables.js';
 import { getJobView } from './views.js';
 
@@ -64,6 +64,10 @@ export class SqliteStore implements Store {
 
   async getJob(id: string): Promise<JobView | undefined> {
     return this.db.read((sql) => getJobView(sql, id));
+  }
+
+  async getStates(jobId: string, task?: string): Promise<{ job: JobState; task: TaskState | undefined } | undefined> {
+    return this.db.read((sql) => getStates(sql, jobId, task));
   }
 
   async listJobs(q: JobQuery): Promise<JobList> {
