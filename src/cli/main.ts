@@ -2,6 +2,7 @@
 // The `wharf` command. Each command lives in its own module, imported only when it runs, so
 // start-up stays lean (`wharf run -- true` must cost little more than spawning `true`).
 import { Command, Option } from 'commander';
+import { JOB_STATES } from '../core/states.js';
 
 const program = new Command('wharf')
   .description('Run tasks in containers — on this host, on a Docker engine, or on Kubernetes.')
@@ -41,7 +42,7 @@ program.command('submit')
 
 program.command('jobs')
   .description('list jobs, newest first')
-  .addOption(new Option('--state <state>', 'only jobs in this state').choices(['queued', 'running', 'succeeded', 'failed', 'canceled']))
+  .addOption(new Option('--state <state>', 'only jobs in this state').choices(JOB_STATES))
   .option('-l, --label <KEY=VALUE>', 'only jobs with this label (repeatable)', collect, [])
   .option('--limit <n>', 'at most this many', '50')
   .option('--cursor <cursor>', 'continue a previous listing')

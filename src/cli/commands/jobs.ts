@@ -1,8 +1,9 @@
 // `wharf jobs`, `wharf job ID`, `wharf cancel ID`, `wharf retry ID`.
 import { ApiError } from '../../client/types.js';
-import { JOB_STATES, type JobState } from '../../core/states.js';
+import type { JobState } from '../../core/states.js';
 import { connect } from '../context.js';
 import { formatJob, formatJobTable, processOut } from '../output.js';
+import { parsePairs } from '../pairs.js';
 
 export interface JobsOptions {
   state?: string;
@@ -13,16 +14,11 @@ export interface JobsOptions {
 }
 
 export async function jobs(o: JobsOptions): Promise<number> {
-  const labels: Record<string, string> = {};
-  for (const pair of o.label) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new ApiError('invalid', `--label: expected KEY=VALUE, got ${JSON.stringify(pair)}`);
-    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const labels = parsePairs('--label', o.label);
   const limit = Number(o.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new ApiError('invalid', `--limit: expected a whole number ≥ 1, got ${JSON.stringify(o.limit)}`);
   const q: { state?: JobState; labels: Record<string, string>; limit: number; cursor?: string } = { labels, limit };
-  if (o.state) q.state = o.state as JobState & (typeof JOB_STATES)[number];
+  if (o.state) q.state = o.state as JobState; // commander checked it against JOB_STATES
   if (o.cursor) q.cursor = o.cursor;
   const ctx = await connect();
   try {

@@ -1,12 +1,12 @@
 // `wharf run -- CMD ARGS…`: one task, output as it comes, and the task's own exit status
 // (128+N when killed by signal N, 124 timed out, 125 when Wharf could not start it, 130 canceled).
 import { basename } from 'node:path';
-import { ApiError } from '../../client/types.js';
 import { exitStatusOf } from '../../core/states.js';
 import { connect } from '../context.js';
 import { reportError } from '../errors.js';
 import { followJob } from '../follow.js';
 import { processOut } from '../output.js';
+import { parsePairs } from '../pairs.js';
 
 export interface RunOptions {
   backend?: string;
@@ -17,11 +17,11 @@ export interface RunOptions {
 }
 
 export async function run(command: string[], o: RunOptions): Promise<number> {
-  const env: Record<string, string> = {};
-  for (const pair of o.env) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) return reportError(new ApiError('invalid', `--env: expected KEY=VALUE, got ${JSON.stringify(pair)}`), 125);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  let env: Record<string, string>;
+  try {
+    env = parsePairs('--env', o.env);
+  } catch (e) {
+    return reportError(e, 125);
   }
   const task: Record<string, unknown> = { command, env };
   if (o.backend) task.backend = o.backend;
