@@ -64,6 +64,7 @@ class LocalBackendImpl implements LocalBackend {
   private readonly foreign = new ForeignStops();
   private readonly owner: string;
   private closed = false;
+  private runsDirReady: Promise<void> | undefined;
 
   constructor(readonly stateDir: string, instanceId: string | undefined) {
     this.owner = instanceId ?? `${hostname()}:${process.pid}`;
@@ -101,8 +102,14 @@ class LocalBackendImpl implements LocalBackend {
     const dir = runDir(this.stateDir, runId);
     const work = join(dir, 'work');
     try {
-      await mkdir(runsDir(this.stateDir), { recursive: true });
-      await mkdir(dir); // not recursive: an existing dir means a run by this name exists already
+      this.runsDirReady ??= mkdir(runsDir(this.stateDir), { recursive: true }).then(() => undefined);
+      await this.runsDirReady;
+      // Not recursive: an existing dir means a run by this name exists already.
+      await mkdir(dir).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+        await mkdir(runsDir(this.stateDir), { recursive: true }); // someone removed runs/ meanwhile
+        await mkdir(dir);
+      });
       await mkdir(work);
       writeRunFile(dir, this.record(run, null, null, null));
     } catch (err) {

@@ -34,7 +34,7 @@ export async function run(command: string[], o: RunOptions): Promise<number> {
     const job = await ctx.api.submit({ text: JSON.stringify(spec), format: 'json' });
     await ctx.runHere(job.id);
     // Ctrl-C cancels the task (it is stopped with its grace period) and we exit 130.
-    const onSigint = (): void => { void ctx.api.cancel(job.id).catch(() => undefined); };
+    const onSigint = (): void => { void ctx.api.cancel(job.id).catch((e: unknown) => reportError(e)); };
     process.on('SIGINT', onSigint);
     try {
       const end = await followJob(ctx.api, job, processOut, { prefix: false, events: false });

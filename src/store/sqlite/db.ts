@@ -7,6 +7,7 @@
 // better-sqlite3 transaction runs start to commit in one turn, so it holds the lock for
 // microseconds and nothing in-process interleaves with it.
 import type Database from 'better-sqlite3';
+import { formatError } from '../../core/format-error.js';
 import type { Compilable, Kysely } from 'kysely';
 import type { StoreChange } from '../types.js';
 import { JobCache, type LoadedJob } from './job-cache.js';
@@ -158,7 +159,11 @@ export class Db {
     for (const c of changes) {
       for (const l of [...this.listeners]) {
         // A listener's failure is its own: the write has committed and others still need the nudge.
-        try { l(c); } catch { /* ignored */ }
+        try {
+          l(c);
+        } catch (e) {
+          process.emitWarning(`a store change listener failed: ${formatError(e)}`);
+        }
       }
     }
   }
