@@ -12,15 +12,15 @@ const program = new Command('wharf')
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 program.command('serve')
-  .description('start the API server (and UI) with an embedded worker')
+  .description('start the API server with an embedded worker (127.0.0.1:5255)')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on', '5255')
   .option('--db <path>', 'SQLite database file (default: $WHARF_HOME/wharf.db)')
-  .option('--concurrency <n>', 'attempts run at once by the embedded worker')
+  .option('--concurrency <n>', 'attempts run at once by the embedded worker (default 8)')
   .option('--lease <duration>', 'lease of a claimed attempt, renewed by heartbeats', '15s')
   .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping an attempt', '10s')
   .option('--drain-timeout <duration>', 'on SIGTERM, how long running attempts may finish', '30s')
-  .option('--log-cap <bytes>', 'stored log size per attempt, e.g. 64Mi')
+  .option('--log-cap <bytes>', 'stored log size per attempt (default 64Mi)')
   .action(async (o) => exit((await import('./commands/serve.js')).serve(o)));
 
 program.command('run')

@@ -1,7 +1,25 @@
 // `wharf run`: exit statuses and output, in-process and through a server; both must agree.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cliEnv, runCli, startServer, tempHome, type Server } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { CLI, cliEnv, runCli, startServer, tempHome, type Server } from '../helpers/cli.js';
+
+/** `wharf run` of a long task, interrupted with Ctrl-C (SIGINT) once its output shows it runs. */
+async function interrupted(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'run', '--', 'sh', '-c', 'echo started; exec sleep 30'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const closed = once(child, 'close');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  for await (const chunk of child.stdout) {
+    if (String(chunk).includes('started')) break;
+  }
+  child.kill('SIGINT');
+  const [code] = (await closed) as [number | null];
+  clearTimeout(timer);
+  return { code, stderr };
+}
 
 const cases: { name: string; args: string[]; code: number; stdout?: string; stderr?: RegExp }[] = [
   { name: 'exit 0 with output', args: ['--', 'sh', '-c', 'echo hi; echo oops >&2'], code: 0, stdout: 'hi\n', stderr: /oops/ },
@@ -38,6 +56,12 @@ describe('wharf run, in-process', () => {
     assert.deepEqual(job.tasks[0]?.attempts.map((a) => a.state), ['queued']);
   });
 
+  test('Ctrl-C cancels the task and exits 130', async () => {
+    const r = await interrupted(cliEnv({ WHARF_HOME: home.dir }));
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /canceled/);
+  });
+
   test('a bad --env is refused before anything runs', async () => {
     const r = await runCli(['run', '-e', 'NOEQUALS', '--', 'true'], { env: cliEnv({ WHARF_HOME: home.dir }) });
     assert.equal(r.code, 125);
@@ -50,6 +74,10 @@ describe('wharf run, through wharf serve', () => {
   let server: Server;
   before(async () => { server = await startServer([], cliEnv({ WHARF_HOME: home.dir })); });
   after(async () => { await server.stop(); home.cleanup(); });
+  test('Ctrl-C cancels the task and exits 130', async () => {
+    const r = await interrupted(cliEnv({ WHARF_HOME: home.dir, WHARF_URL: server.url }));
+    assert.equal(r.code, 130, r.stderr);
+  });
   for (const c of cases) {
     test(c.name, async () => {
       const r = await runCli(['run', ...c.args], { env: cliEnv({ WHARF_HOME: home.dir, WHARF_URL: server.url }) });
