@@ -32,3 +32,13 @@ export async function connect(): Promise<CliContext> {
     close: () => rt.close(0),
   };
 }
+
+/** Runs one request against WharfApi and closes the connection (or the in-process store). */
+export async function withApi<T>(fn: (api: WharfApi) => Promise<T>): Promise<T> {
+  const ctx = await connect();
+  try {
+    return await fn(ctx.api);
+  } finally {
+    await ctx.close();
+  }
+}

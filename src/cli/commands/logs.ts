@@ -1,13 +1,11 @@
 // `wharf logs ID [TASK] [-f]`: one task's output as it was written, or every task's prefixed.
 import { ApiError } from '../../client/types.js';
 import { connect } from '../context.js';
+import { wholeNumber } from '../flags.js';
 import { PrefixedLogPrinter, processOut, rawLog } from '../output.js';
 
 export async function logs(id: string, task: string | undefined, o: { follow?: boolean; attempt?: string }): Promise<number> {
-  const attempt = o.attempt === undefined ? undefined : Number(o.attempt);
-  if (attempt !== undefined && (!Number.isInteger(attempt) || attempt < 1)) {
-    throw new ApiError('invalid', `--attempt: expected a whole number ≥ 1, got ${JSON.stringify(o.attempt)}`);
-  }
+  const attempt = o.attempt === undefined ? undefined : wholeNumber('--attempt', o.attempt, 1);
   const ctx = await connect();
   try {
     const job = await ctx.api.getJob(id);

@@ -6,7 +6,7 @@ import { connect } from '../context.js';
 import { reportError } from '../errors.js';
 import { followJob } from '../follow.js';
 import { processOut } from '../output.js';
-import { parsePairs } from '../pairs.js';
+import { parsePairs } from '../flags.js';
 
 export interface RunOptions {
   backend?: string;

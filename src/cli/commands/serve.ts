@@ -3,9 +3,10 @@
 // the rest, close the server and the store.
 import { ApiError } from '../../client/types.js';
 import { formatError } from '../../core/format-error.js';
-import { DURATION_RE, MEMORY_RE } from '../../spec/schema.js';
-import { durationMs, memoryBytes } from '../../spec/plan.js';
+import { MEMORY_RE } from '../../spec/schema.js';
+import { memoryBytes } from '../../spec/plan.js';
 import { wharfHome } from '../context.js';
+import { duration, wholeNumber } from '../flags.js';
 
 export interface ServeOptions {
   host: string;
@@ -16,17 +17,6 @@ export interface ServeOptions {
   grace: string;
   drainTimeout: string;
   logCap?: string;
-}
-
-function duration(flag: string, v: string): number {
-  if (!DURATION_RE.test(v)) throw new ApiError('invalid', `${flag}: expected a duration such as "30s", got ${JSON.stringify(v)}`);
-  return durationMs(v);
-}
-
-function wholeNumber(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new ApiError('invalid', `${flag}: expected a whole number ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 export async function serve(o: ServeOptions): Promise<number> {
@@ -49,6 +39,11 @@ export async function serve(o: ServeOptions): Promise<number> {
     host: o.host, port, service: rt.service, store: rt.store, isReady: () => w.alive,
   });
   process.stderr.write(`wharf: listening on ${server.url} (API; worker ${w.id}, home ${home})\n`);
+  if (!isLoopback(o.host)) {
+    // Tokens come with the security work; until then say plainly what this exposes.
+    process.stderr.write(`wharf: warning: ${o.host} is not a loopback address and the API has no authentication yet: ` +
+      'anyone who can reach it can run commands on this host\n');
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -68,4 +63,8 @@ export async function serve(o: ServeOptions): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
