@@ -4,9 +4,9 @@
 // run is stopped and nothing more is written, since another worker may own the attempt now).
 import { LABELS, type Backend, type RunExit, type StartRequest } from '../backends/types.js';
 import { formatError } from '../core/format-error.js';
-import { describeOutcome, formatMs, type AttemptOutcome } from '../core/states.js';
+import { describeOutcome, type AttemptOutcome } from '../core/states.js';
 import type { Claim, Store } from '../store/types.js';
-import { LogSink } from './log-sink.js';
+import { LeaseLostError, LogSink } from './log-sink.js';
 import type { RunWatcher } from './run-watcher.js';
 
 export interface RunnerOptions {
@@ -27,10 +27,12 @@ export class AttemptRunner {
   private stopCause: StopCause | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private started: Promise<void> = Promise.resolve();
+  /** Settles when the attempt is over for this worker. */
   readonly done: Promise<void>;
 
   constructor(readonly claim: Claim, private readonly o: RunnerOptions) {
-    this.done = this.run();
+    // Never rejects: whatever went wrong is reported, and the lease decides what happens next.
+    this.done = this.run().catch((e: unknown) => o.report(`attempt ${claim.attemptId}: ${formatError(e)}`));
   }
 
   /** Stops the run with the grace period; the attempt ends `canceled` unless it succeeds first. */
@@ -57,19 +59,14 @@ export class AttemptRunner {
     let outcome: AttemptOutcome;
     try {
       await o.backend.start(this.startRequest());
-      const pump = this.pumpLogs(sink, runId);
-      const end = await ended;
-      await pump;
+      // Together: a log write refused (lease lost) must end the wait at once, not after the run.
+      const [end] = await Promise.all([ended, this.pumpLogs(sink, runId)]);
       outcome = this.outcomeOf(end.exit);
-      if (this.stopCause?.kind === 'timeout') sink.system(`[wharf] timed out after ${formatMs(this.stopCause.afterMs)}`);
-      if (this.stopCause?.kind === 'cancel' && outcome.kind === 'canceled') sink.system(`[wharf] canceled: ${this.stopCause.reason}`);
-      if (outcome.kind === 'start_failed' || outcome.kind === 'error') sink.system(`[wharf] ${outcome.reason}`);
-      if (outcome.kind === 'signaled') sink.system(`[wharf] ${describeOutcome(outcome)}`);
+      // Say in the log why it ended whenever the output alone does not show it.
+      if (outcome.kind !== 'succeeded' && outcome.kind !== 'exited') sink.system(`[wharf] ${describeOutcome(outcome)}`);
       await sink.close();
     } catch (e) {
-      if (this.stopCause?.kind === 'lease_lost' || e instanceof Error && e.name === 'LeaseLostError') {
-        return this.abandon(runId);
-      }
+      if (this.stopCause?.kind === 'lease_lost' || e instanceof LeaseLostError) return this.abandon(runId);
       outcome = { kind: 'error', reason: formatError(e) };
       sink.system(`[wharf] ${outcome.reason}`);
       await sink.close().catch((err: unknown) => o.report(`storing the last logs of ${runId}: ${formatError(err)}`));

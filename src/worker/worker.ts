@@ -52,6 +52,7 @@ export class Worker {
   private kicked = false;
   private loop: Promise<void> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private loopError: unknown;
 
@@ -103,6 +104,7 @@ export class Worker {
     if (this.state === 'idle') return this.close();
     this.state = 'draining';
     this.kick();
+    await this.loop; // a claim in flight launches its runners before we count them
     const all = Promise.all([...this.active.values()].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => { timer = setTimeout(() => resolve('deadline'), deadlineMs); });
@@ -126,6 +128,7 @@ export class Worker {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.unsubscribe?.();
     await this.loop;
+    await this.sweeping;
     for (const { watcher } of this.backends.values()) watcher.close();
   }
 
@@ -173,19 +176,19 @@ export class Worker {
       heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, logCapBytes: this.o.logCapBytes, report: this.o.report,
     });
     this.active.set(claim.attemptId, runner);
-    runner.done
-      .catch((e: unknown) => this.o.report(`attempt ${claim.attemptId}: ${formatError(e)}`))
-      .finally(() => {
-        this.active.delete(claim.attemptId);
-        this.kick();
-      });
+    void runner.done.then(() => {
+      this.active.delete(claim.attemptId);
+      this.kick();
+    });
   }
 
   private scheduleSweep(): void {
     if (this.state === 'stopped') return;
     const jitter = Math.floor(Math.random() * this.o.sweepMs * 0.2);
     this.sweepTimer = setTimeout(() => {
-      this.sweep().catch((e: unknown) => this.o.report(`sweep: ${formatError(e)}`)).finally(() => this.scheduleSweep());
+      this.sweeping = this.sweep()
+        .catch((e: unknown) => this.o.report(`sweep: ${formatError(e)}`))
+        .finally(() => this.scheduleSweep());
     }, this.o.sweepMs + jitter);
   }
 
