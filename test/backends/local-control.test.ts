@@ -61,6 +61,15 @@ describe('local backend: stop, remove, listOwned', () => {
     await ctx.backend.remove('never-was');
   });
 
+  it('remove() deletes what the task left in its working directory', async () => {
+    await ctx.backend.start(req('messy', ['sh', '-c', 'mkdir -p a/b && echo x > a/b/f && echo y > top']));
+    for await (const _ of ctx.backend.logs('messy', { follow: true })) { /* drain */ }
+    assert.deepEqual(await ctx.rec.ended('messy'), { kind: 'exited', code: 0 });
+    assert.equal(existsSync(join(ctx.dir, 'runs', 'messy', 'work', 'a', 'b', 'f')), true);
+    await ctx.backend.remove('messy');
+    assert.equal(existsSync(join(ctx.dir, 'runs', 'messy')), false);
+  });
+
   it('listOwned() finds runs by every label of the selector', async () => {
     const labels = (job: string, task: string) => ({ [LABELS.instance]: 'i1', [LABELS.job]: job, [LABELS.task]: task });
     await ctx.backend.start(req('a', ['true'], { labels: labels('j1', 'build') }));
