@@ -115,10 +115,14 @@ export class WharfService implements WharfApi {
     return yield* followLogs(this.deps, jobId, task, opts);
   }
 
-  /** State changes, server-wide (never ends) or of one job (returns its end state once it ended). */
+  /**
+   * State changes: server-wide from now on (never ends), or one job's from its first (returns its
+   * end state once it ended); `after` resumes either from an event id.
+   */
   async *followEvents(opts: FollowOptions & { jobId?: string } = {}): AsyncGenerator<WharfEvent, FollowEnd | undefined> {
-    if (opts.jobId !== undefined) await this.getJob(opts.jobId);
-    return yield* followEvents(this.deps, opts);
+    if (opts.jobId !== undefined && !(await this.store.getStates(opts.jobId))) throw noJob(opts.jobId);
+    const after = opts.after ?? (opts.jobId === undefined ? await this.store.latestEventId() : 0);
+    return yield* followEvents(this.deps, { ...opts, after });
   }
 
   async close(): Promise<void> {

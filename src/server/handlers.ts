@@ -103,7 +103,7 @@ export function handlers({ service, store, isReady, sse }: HandlerDeps): Handler
     events: async ({ query, req, reply }) => {
       const after = lastEventId(req) ?? query.after;
       const jobId = query.job;
-      if (jobId !== undefined) await service.getJob(jobId);
+      if (jobId !== undefined) await service.getJob(jobId); // a 404 before the stream starts
       return sendSse<WharfEvent>(req, reply, sse, (signal) => ({
         gen: service.followEvents({ signal, ...(after === undefined ? {} : { after }), ...(jobId === undefined ? {} : { jobId }) }),
         id: (e) => e.id,

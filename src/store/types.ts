@@ -121,6 +121,8 @@ export interface Store {
 
   readLogs(q: LogQuery): Promise<LogEntry[]>;
   readEvents(after: number, limit: number, jobId?: string): Promise<WharfEvent[]>;
+  /** The newest event's id (0 when there is none): where a follower of what happens next starts. */
+  latestEventId(): Promise<number>;
 
   onChange(listener: (c: StoreChange) => void): () => void;
   /** Throws if the store cannot answer. */

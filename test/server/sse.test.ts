@@ -76,6 +76,8 @@ describe('server-sent events', () => {
   });
 
   test('events of one job stream until it ends; server-wide events keep going', T, async () => {
+    await submit(); // history the server-wide stream must not replay
+    const since = await s.store.latestEventId();
     const wide = new AbortController();
     const wideRes = await fetch(`${url}/api/v1/events`, { signal: wide.signal });
     let wideText = '';
@@ -105,6 +107,8 @@ describe('server-sent events', () => {
     assert.ok(!wideText.includes('event: end'));
     wide.abort();
     await wideReading;
+    const wideIds = parseSse(wideText).messages.filter((m) => m.id !== undefined).map((m) => Number(m.id));
+    assert.ok(wideIds.length > 0 && wideIds.every((id) => id > since), 'server-wide, it starts with what happens next');
     await eventually(() => s.listeners() === 0);
   });
 

@@ -15,6 +15,10 @@ export function addEvent(tx: Tx, jobId: string, e: NewEvent): void {
   tx.changes.events = true;
 }
 
+export function latestEventId(sql: Sql): number {
+  return sql.get(sql.k.selectFrom('events').select((eb) => eb.fn.max('id').as('id')))?.id ?? 0;
+}
+
 export function readEvents(sql: Sql, after: number, limit: number, jobId?: string): WharfEvent[] {
   let q = sql.k.selectFrom('events').select(['id', 'time', 'type', 'job_id', 'payload'])
     .where('id', '>', after).orderBy('id').limit(Math.max(1, limit));

@@ -12,7 +12,7 @@ import { appendLogs } from './append-logs.js';
 import { claimAttempts } from './claim.js';
 import { createJob } from './create-job.js';
 import { Db } from './db.js';
-import { readEvents } from './events.js';
+import { latestEventId, readEvents } from './events.js';
 import { markStarted, renewLease } from './fenced.js';
 import { finishAttempt } from './finish.js';
 import { cancelJob, retryJob } from './job-actions.js';
@@ -120,6 +120,10 @@ export class SqliteStore implements Store {
 
   async readLogs(q: LogQuery): Promise<LogEntry[]> {
     return readLogs(this.db.sql, q);
+  }
+
+  async latestEventId(): Promise<number> {
+    return latestEventId(this.db.sql);
   }
 
   async readEvents(after: number, limit: number, jobId?: string): Promise<WharfEvent[]> {
