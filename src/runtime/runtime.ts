@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { WharfService } from '../api/service.js';
+import type { WharfMetrics } from '../metrics/index.js';
 import { createLocalBackend } from '../backends/local/index.js';
 import type { Backend } from '../backends/types.js';
 import type { BackendName } from '../spec/schema.js';
@@ -17,6 +18,8 @@ export interface RuntimeOptions {
   /** SQLite file; default `<home>/wharf.db`. */
   db?: string;
   defaultBackend?: BackendName;
+  /** Keep Prometheus metrics (for `wharf serve`'s /metrics); off, prom-client is never loaded. */
+  metrics?: boolean;
 }
 
 export type RuntimeWorkerOptions = Omit<WorkerOptions, 'store' | 'backends'>;
@@ -24,6 +27,8 @@ export type RuntimeWorkerOptions = Omit<WorkerOptions, 'store' | 'backends'>;
 export interface Runtime {
   store: Store;
   service: WharfService;
+  /** This runtime's metrics (their own registry), when asked for; its worker reports to them. */
+  metrics: WharfMetrics | undefined;
   /** Starts the process's worker (at most one). */
   startWorker(o?: RuntimeWorkerOptions): Promise<Worker>;
   /** Drains the worker (if started) until `drainMs`, then closes everything. */
@@ -34,14 +39,17 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
   mkdirSync(o.home, { recursive: true, mode: 0o700 });
   const store = await openSqliteStore({ path: o.db ?? join(o.home, 'wharf.db') });
   const backends: Backend[] = [createLocalBackend({ stateDir: o.home, instanceId: store.instanceId })];
-  const service = new WharfService({ store, defaultBackend: o.defaultBackend ?? 'local', backends: backends.map((b) => b.name) });
+  const names = backends.map((b) => b.name);
+  const service = new WharfService({ store, defaultBackend: o.defaultBackend ?? 'local', backends: names });
+  // Loaded lazily: importing prom-client would add tens of ms to every `wharf run`.
+  const metrics = o.metrics ? (await import('../metrics/index.js')).createMetrics({ store, backends: names }) : undefined;
   let worker: Worker | undefined;
   let closed = false;
   return {
-    store, service,
+    store, service, metrics,
     async startWorker(wo = {}) {
       if (worker) throw new Error('this process already runs a worker');
-      worker = new Worker({ ...wo, store, backends });
+      worker = new Worker({ ...wo, store, backends, metrics: wo.metrics ?? metrics?.worker });
       await worker.start();
       return worker;
     },

@@ -9,7 +9,7 @@ import { invalidRequest } from '../api/errors.js';
 import type { WharfService } from '../api/service.js';
 import type { Store } from '../store/types.js';
 import { installErrorHandling, zodDetails } from './errors.js';
-import { BodyText, handlers, type Answer, type Input } from './handlers.js';
+import { BodyText, handlers, type Answer, type Input, type MetricsSource } from './handlers.js';
 import { decodeJson } from '../spec/json-text.js';
 import { placed } from '../spec/source.js';
 import { JSON_TYPES, ROUTES, type RouteName, type RouteSpec } from './routes.js';
@@ -26,6 +26,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Interval of `: ping` comments on idle event streams (default 15 s). */
   pingMs?: number;
+  /** The Prometheus exposition for GET /metrics; without it, /metrics answers 404. */
+  metrics?: MetricsSource;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -68,7 +70,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     for (const socket of fresh) socket.destroy();
   });
 
-  const table = handlers({ service: opts.service, store: opts.store, isReady: opts.isReady, sse: { live, pingMs: opts.pingMs ?? 15_000 } });
+  const table = handlers({
+    service: opts.service, store: opts.store, isReady: opts.isReady, sse: { live, pingMs: opts.pingMs ?? 15_000 }, metrics: opts.metrics,
+  });
   for (const name of Object.keys(ROUTES) as RouteName[]) {
     const spec: RouteSpec = ROUTES[name];
     // The table's schemas checked the input, so the handler's typed view of it holds.

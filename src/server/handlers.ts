@@ -30,18 +30,22 @@ export type Answer = { status: number; body: unknown } | typeof STREAMED;
 
 export type Handlers = { [K in RouteName]: (input: Input<(typeof ROUTES)[K]>) => Promise<Answer> };
 
+/** The metrics text and its content type, made at each scrape (the server needs no metrics library). */
+export type MetricsSource = () => Promise<{ contentType: string; body: string }>;
+
 export interface HandlerDeps {
   service: WharfService;
   store: Store;
   isReady: () => boolean | Promise<boolean>;
   sse: SseOptions;
+  metrics: MetricsSource | undefined;
 }
 
 const ok = (body: unknown): Answer => ({ status: 200, body });
 
 const isOn = (v: string | undefined): boolean => v === 'true' || v === '1';
 
-export function handlers({ service, store, isReady, sse }: HandlerDeps): Handlers {
+export function handlers({ service, store, isReady, sse, metrics }: HandlerDeps): Handlers {
   let openapi: object | undefined;
   let jobDoc: object | undefined;
 
@@ -74,6 +78,13 @@ export function handlers({ service, store, isReady, sse }: HandlerDeps): Handler
       }
       if (!(await isReady())) throw new ApiError('unavailable', 'the server is not ready yet');
       return ok({ status: 'ok' });
+    },
+    metrics: async ({ reply }) => {
+      // Declared always, so the API document is the same whichever process serves it.
+      if (!metrics) throw new ApiError('not_found', 'this server keeps no metrics');
+      const m = await metrics();
+      reply.header('content-type', m.contentType);
+      return ok(m.body);
     },
     submit: async ({ body, reply }) => {
       if (!(body instanceof BodyText)) {

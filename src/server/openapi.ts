@@ -63,6 +63,7 @@ function parameters(r: RouteSpec): Json[] {
 function response(x: ResponseSpec): Json {
   const content: Json = {};
   if (x.json) content['application/json'] = { schema: schemaOf(x.json) };
+  if (x.text) content[x.text] = { schema: { type: 'string' } };
   if (x.sse) {
     content['text/event-stream'] = {
       schema: { type: 'string', description: 'Events of `id`, `event` and `data` lines; `data` is JSON as in x-event-data.' },

@@ -15,6 +15,8 @@ export interface ResponseSpec {
   json?: z.ZodType;
   /** Server-Sent Events: the `data` of each event. */
   sse?: z.ZodType;
+  /** A text body of this content type. */
+  text?: string;
 }
 
 export interface BodySpec {
@@ -34,6 +36,7 @@ export interface RouteSpec {
 }
 
 export const JSON_TYPES = ['application/json'] as const;
+export const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'] as const;
 
 const err = (description: string): ResponseSpec => ({ description, json: errorBodySchema });
@@ -94,6 +97,13 @@ export const ROUTES = {
   ready: {
     method: 'GET', url: '/ready', summary: 'Readiness: the store answers and the server is ready.',
     responses: { 200: { description: 'Ready.', json: statusSchema }, 503: err('Not ready.') },
+  },
+  metrics: {
+    method: 'GET', url: '/metrics', summary: 'Prometheus metrics: the store\'s jobs, tasks and queues; this process\'s worker and runtime.',
+    responses: {
+      200: { description: 'The Prometheus text exposition format (0.0.4).', text: METRICS_TYPE },
+      404: err('This server keeps no metrics.'),
+    },
   },
   submit: {
     method: 'POST', url: '/api/v1/jobs', summary: 'Submit a job (JSON or YAML job file).',

@@ -89,6 +89,27 @@ export interface ClaimRequest {
   jobId?: string;
 }
 
+/** Live attempts of one backend (queueStats). */
+export interface BackendQueueStats {
+  /** Queued attempts whose time has come: a worker may claim them now. */
+  claimable: number;
+  /** Queued attempts waiting for a retry's backoff to end. */
+  backoff: number;
+  /** `notBefore` of the claimable attempt that has waited longest (ms), null when none. */
+  oldestClaimableAt: number | null;
+  running: number;
+}
+
+/** Counts for monitoring, read at one moment. */
+export interface QueueStats {
+  /** Every state, 0 when no job is in it. */
+  jobs: Record<JobState, number>;
+  /** Every state, 0 when no task is in it. */
+  tasks: Record<TaskState, number>;
+  /** Only backends with queued or running attempts. */
+  backends: Partial<Record<BackendName, BackendQueueStats>>;
+}
+
 export interface Store {
   /** Names everything this Wharf installation starts (labels), shared by all its processes. */
   readonly instanceId: string;
@@ -118,6 +139,8 @@ export interface Store {
   attemptStates(ids: readonly string[]): Promise<Map<string, { state: 'queued' | 'running' | 'ended'; leaseExpiresAt: number | null }>>;
   /** Earliest time a queued attempt of these backends becomes claimable, if any. */
   nextQueuedAt(backends: readonly BackendName[]): Promise<number | undefined>;
+  /** Jobs and tasks by state, live attempts by backend, as of `now` (for /metrics: cheap, aggregates only). */
+  queueStats(now: number): Promise<QueueStats>;
 
   readLogs(q: LogQuery): Promise<LogEntry[]>;
   readEvents(after: number, limit: number, jobId?: string): Promise<WharfEvent[]>;

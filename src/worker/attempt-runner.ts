@@ -7,6 +7,7 @@ import { formatError } from '../core/format-error.js';
 import { describeOutcome, type AttemptOutcome } from '../core/states.js';
 import type { Claim, Store } from '../store/types.js';
 import { LeaseLostError, LogSink } from './log-sink.js';
+import { tally, type BackendOp, type WorkerMetrics } from './metrics.js';
 import type { RunWatcher } from './run-watcher.js';
 
 export interface RunnerOptions {
@@ -19,6 +20,7 @@ export interface RunnerOptions {
   logCapBytes: number;
   /** Where problems that end no attempt are reported (a backend that failed to stop a run). */
   report: (message: string) => void;
+  metrics: WorkerMetrics;
 }
 
 type StopCause = { kind: 'cancel'; reason: string } | { kind: 'timeout'; afterMs: number } | { kind: 'lease_lost' };
@@ -27,6 +29,7 @@ export class AttemptRunner {
   private stopCause: StopCause | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private started: Promise<void> = Promise.resolve();
+  private readonly claimedAt = performance.now();
   /** Settles when the attempt is over for this worker. */
   readonly done: Promise<void>;
 
@@ -43,7 +46,14 @@ export class AttemptRunner {
   private async run(): Promise<void> {
     const { claim, o } = this;
     const runId = claim.attemptId;
-    const sink = new LogSink({ write: (chunks) => o.store.appendLogs(claim, chunks), capBytes: o.logCapBytes });
+    const sink = new LogSink({
+      write: async (chunks) => {
+        const r = await o.store.appendLogs(claim, chunks);
+        if (r.ok) for (const c of chunks) if (c.stream !== 'system' && c.bytes > 0) o.metrics.logBytes(c.stream, c.bytes);
+        return r;
+      },
+      capBytes: o.logCapBytes,
+    });
     const ended = o.watcher.wait(runId, (s) => {
       if (s.phase !== 'running') return;
       this.started = o.store.markStarted(claim).then(
@@ -58,7 +68,7 @@ export class AttemptRunner {
     }
     let outcome: AttemptOutcome;
     try {
-      await o.backend.start(this.startRequest());
+      await this.tally('start', o.backend.start(this.startRequest()));
       // Together: a log write refused (lease lost) must end the wait at once, not after the run.
       const [end] = await Promise.all([ended, this.pumpLogs(sink, runId)]);
       outcome = this.outcomeOf(end.exit);
@@ -79,7 +89,12 @@ export class AttemptRunner {
     if (this.stopCause?.kind === 'lease_lost') return this.abandon(runId);
     const r = await o.store.finishAttempt(claim, outcome);
     if (!r.ok) return this.abandon(runId);
-    await o.backend.remove(runId);
+    o.metrics.ended(claim.backend, outcome.kind, (performance.now() - this.claimedAt) / 1000);
+    await this.tally('remove', o.backend.remove(runId));
+  }
+
+  private tally(op: BackendOp, p: Promise<void>): Promise<void> {
+    return tally(this.o.metrics, this.claim.backend, op, p);
   }
 
   private startRequest(): StartRequest {
@@ -117,7 +132,7 @@ export class AttemptRunner {
   }
 
   private stopRun(graceMs: number): Promise<void> {
-    return this.o.backend.stop(this.claim.attemptId, graceMs)
+    return this.tally('stop', this.o.backend.stop(this.claim.attemptId, graceMs))
       .catch((e: unknown) => this.o.report(`stopping ${this.claim.attemptId}: ${formatError(e)}`));
   }
 
@@ -138,7 +153,8 @@ export class AttemptRunner {
   }
 
   private async abandon(runId: string): Promise<void> {
+    this.o.metrics.leaseLost();
     await this.stopRun(0);
-    await this.o.backend.remove(runId).catch((e: unknown) => this.o.report(`removing ${runId}: ${formatError(e)}`));
+    await this.tally('remove', this.o.backend.remove(runId)).catch((e: unknown) => this.o.report(`removing ${runId}: ${formatError(e)}`));
   }
 }

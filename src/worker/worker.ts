@@ -14,6 +14,7 @@ import type { BackendName } from '../spec/schema.js';
 import type { Claim, Store } from '../store/types.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { DEFAULT_LOG_CAP } from './log-sink.js';
+import { NO_METRICS, tally, type WorkerMetrics } from './metrics.js';
 import { RunWatcher } from './run-watcher.js';
 
 export interface WorkerOptions {
@@ -33,6 +34,8 @@ export interface WorkerOptions {
   report?: (message: string) => void;
   /** Claim only this job's attempts (the CLI's in-process mode runs its own job, nothing else). */
   onlyJob?: string;
+  /** Counts claims, outcomes, lost leases, log bytes and backend errors (default: nothing). */
+  metrics?: WorkerMetrics;
 }
 
 export const WORKER_DEFAULTS = {
@@ -70,6 +73,7 @@ export class Worker {
       sweepMs: opts.sweepMs ?? Math.max(50, Math.floor(leaseMs / 2)),
       safetyPollMs: opts.safetyPollMs ?? WORKER_DEFAULTS.safetyPollMs,
       report: opts.report ?? ((m) => process.stderr.write(`wharf worker: ${m}\n`)),
+      metrics: opts.metrics ?? NO_METRICS,
     };
     for (const backend of opts.backends) this.backends.set(backend.name, { backend, watcher: new RunWatcher(backend) });
   }
@@ -150,7 +154,10 @@ export class Worker {
           workerId: this.id, backends: names, leaseMs: this.o.leaseMs, limit: free, ...(this.onlyJob ? { jobId: this.onlyJob } : {}),
         });
         claimed = claims.length;
-        for (const claim of claims) this.launch(claim);
+        for (const claim of claims) {
+          this.o.metrics.claimed(claim.backend);
+          this.launch(claim);
+        }
         if (claimed === free) continue; // there may be more
       }
       if (this.state !== 'running') break;
@@ -168,12 +175,14 @@ export class Worker {
     const entry = this.backends.get(claim.backend);
     if (!entry) {
       // Claimed only for our backends, so this is a bug: fail it visibly rather than hold it.
-      void this.store.finishAttempt(claim, { kind: 'error', reason: `no ${claim.backend} backend in worker ${this.id}` });
+      void this.store.finishAttempt(claim, { kind: 'error', reason: `no ${claim.backend} backend in worker ${this.id}` })
+        .then((r) => { if (r.ok) this.o.metrics.ended(claim.backend, 'error', 0); });
       return;
     }
     const runner = new AttemptRunner(claim, {
       store: this.store, backend: entry.backend, watcher: entry.watcher, leaseMs: this.o.leaseMs,
       heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, logCapBytes: this.o.logCapBytes, report: this.o.report,
+      metrics: this.o.metrics,
     });
     this.active.set(claim.attemptId, runner);
     void runner.done.then(() => {
@@ -202,11 +211,11 @@ export class Worker {
       const entry = this.backends.get(a.backend);
       if (entry) {
         for (const run of await entry.backend.listOwned({ [LABELS.attemptId]: a.attemptId })) {
-          await entry.backend.stop(run.runId, 0);
-          await entry.backend.remove(run.runId);
+          await tally(this.o.metrics, a.backend, 'stop', entry.backend.stop(run.runId, 0));
+          await tally(this.o.metrics, a.backend, 'remove', entry.backend.remove(run.runId));
         }
       }
-      await this.store.markLost(a, 'worker lost');
+      if (await this.store.markLost(a, 'worker lost')) this.o.metrics.attemptLost();
     }
     await this.reapOrphans();
   }
@@ -223,8 +232,8 @@ export class Worker {
         const s = states.get(ids[i] ?? '');
         // A live lease belongs to another worker sharing this host; leave its run alone.
         if (s?.state === 'running' && s.leaseExpiresAt !== null && s.leaseExpiresAt > now) continue;
-        await backend.stop(run.runId, 0);
-        await backend.remove(run.runId);
+        await tally(this.o.metrics, backend.name, 'stop', backend.stop(run.runId, 0));
+        await tally(this.o.metrics, backend.name, 'remove', backend.remove(run.runId));
       }
     }
   }

@@ -7,6 +7,7 @@ import { createLocalBackend, type LocalBackend } from '../../src/backends/local/
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
 import type { JobSpec } from '../../src/spec/schema.js';
 import type { JobView } from '../../src/spec/api.js';
+import { NO_METRICS, type WorkerMetrics } from '../../src/worker/metrics.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { tempHome } from '../helpers/cli.js';
 
@@ -102,7 +103,11 @@ test('drain stops what does not finish by the deadline; the attempt is retried p
 
 test('a worker whose lease passed stops its run and writes nothing more; another marks it lost', async () => {
   let offset = 0;
-  const { store, worker, backend, dir, newWorker } = await setup({ leaseMs: 60_000, heartbeatMs: 50, sweepMs: 60_000 }, () => Date.now() + offset);
+  const stale = { leases: 0, lost: 0 };
+  const sweeper = { leases: 0, lost: 0 };
+  const counting = (n: typeof stale): WorkerMetrics => ({ ...NO_METRICS, leaseLost: () => { n.leases++; }, attemptLost: () => { n.lost++; } });
+  const { store, worker, backend, dir, newWorker } = await setup(
+    { leaseMs: 60_000, heartbeatMs: 50, sweepMs: 60_000, metrics: counting(stale) }, () => Date.now() + offset);
   const pidFile = join(dir, 'pid');
   const job = await store.createJob({ name: 'stale', tasks: { a: sh(`echo $$ > ${pidFile}; echo up; sleep 100`) } }, { defaultBackend: 'local' });
   await worker.start();
@@ -115,10 +120,12 @@ test('a worker whose lease passed stops its run and writes nothing more; another
   await killed;
   assert.ok(!processAlive(pid));
   assert.equal((await store.getJob(job.id))?.tasks[0]?.attempts[0]?.state, 'running', 'the stale worker recorded nothing');
-  const other = newWorker({ sweepMs: 50 }).worker;
+  const other = newWorker({ sweepMs: 50, metrics: counting(sweeper) }).worker;
   await other.start();
   const end = await ended(store, job.id);
   assert.deepEqual(end.tasks[0]?.attempts[0]?.outcome, { kind: 'lost', reason: 'worker lost' });
+  await worker.stop(); // waits for its runner to give up
+  assert.deepEqual({ stale, sweeper }, { stale: { leases: 1, lost: 0 }, sweeper: { leases: 0, lost: 1 } });
 });
 
 function processAlive(pid: number): boolean {

@@ -33,10 +33,12 @@ export async function serve(o: ServeOptions): Promise<number> {
 
   const [{ openRuntime }, { startServer }] = await Promise.all([import('../../runtime/runtime.js'), import('../../server/listen.js')]);
   const home = wharfHome();
-  const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}) });
+  const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}), metrics: true });
   const w = await rt.startWorker(worker);
+  const metrics = rt.metrics;
   const server = await startServer({
     host: o.host, port, service: rt.service, store: rt.store, isReady: () => w.alive,
+    ...(metrics ? { metrics: () => metrics.scrape() } : {}),
   });
   process.stderr.write(`wharf: listening on ${server.url} (API; worker ${w.id}, home ${home})\n`);
   if (!isLoopback(o.host)) {

@@ -6,7 +6,8 @@ import type { AttemptOutcome, JobState, TaskState } from '../../core/states.js';
 import type { JobList, JobView, LogEntry, WharfEvent } from '../../spec/api.js';
 import type { BackendName, JobSpec } from '../../spec/schema.js';
 import type {
-  Claim, ClaimRequest, ExpiredAttempt, Fenced, JobQuery, LogQuery, NewLogChunk, Renewal, Store, StoreChange, StoreResult,
+  Claim, ClaimRequest, ExpiredAttempt, Fenced, JobQuery, LogQuery, NewLogChunk, QueueStats, Renewal, Store, StoreChange,
+  StoreResult,
 } from '../types.js';
 import { appendLogs } from './append-logs.js';
 import { claimAttempts } from './claim.js';
@@ -21,6 +22,7 @@ import { listJobs } from './list-jobs.js';
 import { expiredAttempts, markLost } from './lost.js';
 import { migrate } from './migrations/index.js';
 import { attemptStates, getStates, nextQueuedAt, readLogs } from './reads.js';
+import { queueStats } from './stats.js';
 import type { Tables } from './tables.js';
 import { getJobView } from './views.js';
 
@@ -116,6 +118,10 @@ export class SqliteStore implements Store {
 
   async nextQueuedAt(backends: readonly BackendName[]): Promise<number | undefined> {
     return nextQueuedAt(this.db.sql, backends);
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    return this.db.read((sql) => queueStats(sql, now));
   }
 
   async readLogs(q: LogQuery): Promise<LogEntry[]> {

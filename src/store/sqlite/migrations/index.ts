@@ -1,6 +1,7 @@
 // Numbered migrations, applied in order, each recorded in the `migrations` table.
 import type Database from 'better-sqlite3';
 import { init } from './0001_init.js';
+import { tasksByState } from './0002_tasks_by_state.js';
 
 export interface Migration {
   version: number;
@@ -8,7 +9,7 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [init];
+export const MIGRATIONS: readonly Migration[] = [init, tasksByState];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
