@@ -8,7 +8,7 @@ import { ApiError } from '../client/types.js';
 import { invalidRequest } from '../api/errors.js';
 import type { WharfService } from '../api/service.js';
 import type { Store } from '../store/types.js';
-import { installErrorHandling, zodDetails } from './errors.js';
+import { installErrorHandling, sendError, zodDetails } from './errors.js';
 import { BodyText, handlers, type Answer, type Input, type MetricsSource } from './handlers.js';
 import { decodeJson } from '../spec/json-text.js';
 import { placed } from '../spec/source.js';
@@ -41,6 +41,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return503OnClosing: false,
     // Only what the route table says: no implicit HEAD twins of GET routes (or of event streams).
     exposeHeadRoutes: false,
+    // Refusals made before routing (a bad %-escape, an overlong path segment) get the one error
+    // shape too, not Fastify's own.
+    frameworkErrors: (e, req, reply) => sendError(e, req, reply, bodyLimit),
   });
 
   // Only JSON bodies in general (no route but submit reads one); anything else is refused with

@@ -1,6 +1,6 @@
 // One error shape for every answer that is not a success, Fastify's own refusals included.
 // 5xx answers hide what broke; the log keeps it.
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ApiError } from '../client/types.js';
 import type { ErrorBody, ErrorDetail } from '../spec/api.js';
@@ -34,6 +34,10 @@ export function toApiError(e: unknown, req: FastifyRequest, bodyLimit: number): 
     }
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('payload_too_large', `the request body is larger than ${bodyLimit} bytes`);
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('invalid', `the path ${JSON.stringify(pathOf(req))} is not valid: each "%" must begin an escape such as %20, decoding to UTF-8`);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('invalid', `a segment of the path ${JSON.stringify(pathOf(req))} is too long to name anything`, [], 414);
     default:
       break;
   }
@@ -51,16 +55,22 @@ function isFastifyError(e: unknown): e is FastifyError {
   return e instanceof Error && typeof (e as Partial<FastifyError>).code === 'string';
 }
 
+function pathOf(req: FastifyRequest): string {
+  return req.url.split('?')[0] ?? req.url;
+}
+
+/** Answers an error in the one shape; one of ours is logged and hidden behind a 500. */
+export function sendError(e: unknown, req: FastifyRequest, reply: FastifyReply, bodyLimit: number): FastifyReply {
+  const api = toApiError(e, req, bodyLimit);
+  if (api) return reply.code(api.status).send(errorBody(api));
+  req.log.error({ err: e }, 'request failed');
+  return reply.code(500).send(errorBody(new ApiError('internal', 'internal error')));
+}
+
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
-  app.setErrorHandler((e, req, reply) => {
-    const api = toApiError(e, req, bodyLimit);
-    if (api) return reply.code(api.status).send(errorBody(api));
-    req.log.error({ err: e }, 'request failed');
-    return reply.code(500).send(errorBody(new ApiError('internal', 'internal error')));
-  });
+  app.setErrorHandler((e, req, reply) => sendError(e, req, reply, bodyLimit));
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0] ?? req.url;
-    const e = new ApiError('not_found', `no route ${req.method} ${path}`);
+    const e = new ApiError('not_found', `no route ${req.method} ${pathOf(req)}`);
     return reply.code(404).send(errorBody(e));
   });
 }

@@ -51,15 +51,20 @@ const uint = (max?: number) => {
 };
 const flag = z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' });
 
-const jobParams = z.strictObject({ id: z.string().min(1) });
-const taskParams = z.strictObject({ id: z.string().min(1), task: z.string().min(1) });
+/** A parameter given twice arrives as a list. */
+const ONE = 'expected one value, not a list (the parameter is given more than once)';
+/** One non-empty text value. */
+const text = (what: string) => z.string({ error: ONE }).min(1, { error: `expected ${what}` });
+
+const jobParams = z.strictObject({ id: text('a job id') });
+const taskParams = z.strictObject({ id: text('a job id'), task: text('a task name') });
 
 export const listQuery = z.strictObject({
   state: z.enum(JOB_STATES, { error: `expected one of ${JOB_STATES.join(', ')}` }).optional()
     .meta({ description: 'Only jobs in this state.' }),
   label: z.array(z.string().regex(/^[^=]+=/, { error: 'expected key=value' })).optional()
     .meta({ description: 'Only jobs with this label (key=value); repeat to require several.' }),
-  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page.' }),
+  cursor: z.string({ error: ONE }).optional().meta({ description: 'nextCursor of the previous page.' }),
   limit: uint(LIST_LIMIT.max).optional().meta({ description: `Jobs per page (default ${LIST_LIMIT.default}).` }),
 });
 
@@ -70,14 +75,14 @@ const logFields = {
   follow: flag.optional().meta({ description: 'Stream as Server-Sent Events until the job (or task) ends.' }),
 };
 export const logsQuery = z.strictObject({
-  task: z.string().min(1).optional().meta({ description: 'Only this task.' }),
+  task: text('a task name').optional().meta({ description: 'Only this task.' }),
   ...logFields,
 });
 export const taskLogsQuery = z.strictObject(logFields);
 
 export const eventsQuery = z.strictObject({
   after: uint().optional().meta({ description: 'Events with a greater id (resume point; Last-Event-ID wins).' }),
-  job: z.string().min(1).optional().meta({ description: 'Only this job; the stream ends when the job ends.' }),
+  job: text('a job id').optional().meta({ description: 'Only this job; the stream ends when the job ends.' }),
 });
 
 const logsOk: ResponseSpec = {
@@ -175,6 +180,7 @@ const INTERNAL: ResponseSpec = err('Something broke inside the server (details a
 export function responsesOf(r: RouteSpec): Readonly<Record<number, ResponseSpec>> {
   const out: Record<number, ResponseSpec> = {};
   if (r.params || r.query || r.method === 'POST') out[400] = E400;
+  if (r.params) out[414] = err('A segment of the path is too long (over 100 characters) to name anything.');
   if (r.method === 'POST') {
     out[413] = err('The body is larger than the limit.');
     out[415] = err('The content type is not accepted.');

@@ -234,6 +234,8 @@ export function issuesToErrors(issues: readonly Issue[], input: unknown, root: z
     seen.add(key);
     out.push({ path: p, message: msg });
   };
+  // Suggestions cost an edit distance per field; tens of thousands of unknown keys get none after a while.
+  let suggestions = 10_000;
   for (const iss of issues) {
     switch (iss.code) {
       case 'unrecognized_keys': {
@@ -241,7 +243,7 @@ export function issuesToErrors(issues: readonly Issue[], input: unknown, root: z
         const present = valueAt(input, iss.path);
         const free = known.filter((k) => !(isPlainObject(present) && Object.hasOwn(present, k)));
         for (const key of iss.keys) {
-          const guess = closest(key, free);
+          const guess = (suggestions -= free.length) >= 0 ? closest(key, free) : undefined;
           const what = `unknown field ${quote(key)}`;
           if (guess !== undefined) add([...iss.path, key], `${what}; did you mean ${quote(guess)}?`);
           else add([...iss.path, key], known.length > 0 ? `${what}; expected one of: ${known.join(', ')}` : what);

@@ -68,7 +68,7 @@ export const taskSchema = z
       .meta({ description: 'Program and arguments; no shell unless you run one.' }),
     image: z.string().min(1, { error: 'expected an image reference' }).optional()
       .meta({ description: 'Container image (docker and kubernetes backends).' }),
-    backend: z.enum(BACKENDS, { error: (iss) => `expected one of ${BACKENDS.join(', ')}, got ${JSON.stringify(iss.input)}` }).optional()
+    backend: z.enum(BACKENDS, { error: (iss) => `expected one of ${BACKENDS.join(', ')}, got ${typeof iss.input === 'string' ? JSON.stringify(iss.input) : describe(iss.input)}` }).optional()
       .meta({ description: 'Where the task runs; defaults to the server\'s default backend.' }),
     env: envSchema.optional().meta({ description: 'Environment variables, exactly as given.' }),
     needs: z.array(taskNameSchema, { error: 'expected a list of task names' }).optional()
@@ -98,9 +98,13 @@ export type JobSpec = z.infer<typeof jobSchema>;
 export type TaskSpec = z.infer<typeof taskSchema>;
 export type RetriesSpec = z.infer<typeof retriesSchema>;
 
+/** A value for "got …": never throws (a bigint) nor says "undefined" or "null" for what is neither. */
 function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  return `a ${typeof v}`;
 }

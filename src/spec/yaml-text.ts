@@ -2,7 +2,7 @@
 // document nested some thousands of levels deep can kill the process (a fatal out-of-memory in
 // V8, not a catchable error). Its CST parser is iterative, so the CST is measured first and
 // composed only when shallow enough. Pure.
-import { type CST, Composer, isScalar, Parser, visit } from 'yaml';
+import { type CST, Composer, isAlias, isMap, isNode, isScalar, isSeq, type Node, Parser, visit } from 'yaml';
 import { type Decoded, MAX_ALIAS_COUNT, MAX_DEPTH, TOO_DEEP } from './source.js';
 
 /** Offset of the first collection nested deeper than `max`, if any. */
@@ -40,21 +40,22 @@ export function decodeYaml(text: string): Decoded {
   }
 
   // YAML 1.2 core schema without the 1.1 tags (!!binary would yield a Buffer, !!set a Set), but
-  // with "<<" merge keys, which job files use to share settings between tasks.
-  const composer = new Composer({ version: '1.2', schema: 'core', resolveKnownTags: false, uniqueKeys: true, merge: true });
-  const docs = Array.from(composer.compose(tokens));
-  const doc = docs[0];
-  const streamError = composer.streamInfo().errors[0];
-  const error = doc?.errors[0] ?? streamError;
-  if (error) {
-    let message = error.message;
-    if (error.code === 'DUPLICATE_KEY' && doc) {
-      const key = keyAt(doc, error.pos[0]);
-      message = key === undefined ? 'duplicate key' : `duplicate key ${JSON.stringify(key)}`;
-    }
-    return { ok: false, offset: error.pos[0], message };
-  }
+  // with "<<" merge keys, which job files use to share settings between tasks. The package's own
+  // duplicate-key check compares each key with every other (a map of 80k keys took half a
+  // minute), so duplicateKey does it instead. Warnings (about map keys that are collections)
+  // would go to the process's stderr; such keys end up as unknown fields anyway.
+  const composer = new Composer({
+    version: '1.2', schema: 'core', resolveKnownTags: false, uniqueKeys: false, merge: true, logLevel: 'error',
+  });
+  const doc = withoutStackTraces(() => Array.from(composer.compose(tokens)))[0];
+  const error = doc?.errors[0] ?? composer.streamInfo().errors[0];
+  const duplicate = doc ? duplicateKey(doc) : undefined;
+  if (duplicate && (!error || duplicate.offset <= error.pos[0])) return { ok: false, ...duplicate };
+  if (error) return { ok: false, offset: error.pos[0], message: error.message };
   if (!doc || doc.contents === null) return { ok: false, message: 'expected a job, got an empty document' };
+  // Composing lets these through; toJS would throw on them.
+  const bad = badReference(doc);
+  if (bad) return { ok: false, ...bad };
   try {
     return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
   } catch (err) {
@@ -66,17 +67,79 @@ export function decodeYaml(text: string): Decoded {
   }
 }
 
-/** Text of the scalar map key that starts at `offset`, to name a duplicate key. */
-function keyAt(doc: Parameters<typeof visit>[0], offset: number): string | undefined {
-  let found: string | undefined;
+/**
+ * Runs `f` with errors made cheap: a broken document can make an error of every other character
+ * (only the first is shown), and their stack traces would cost seconds per MiB.
+ */
+function withoutStackTraces<T>(f: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return f();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+type Doc = Parameters<typeof visit>[0];
+
+/** The first repeated key of any map (as the yaml package compares them: scalars by value), in linear time. */
+function duplicateKey(doc: Doc): { offset: number; message: string } | undefined {
+  let first: { offset: number; message: string } | undefined;
   visit(doc, {
-    Pair(_, pair) {
-      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
-        found = String(pair.key.value);
-        return visit.BREAK;
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        if (!isScalar(key)) continue;
+        if (!seen.has(key.value)) {
+          seen.add(key.value);
+          continue;
+        }
+        const offset = key.range?.[0] ?? 0;
+        if (!first || offset < first.offset) first = { offset, message: `duplicate key ${JSON.stringify(String(key.value))}` };
+        break;
       }
       return undefined;
     },
   });
-  return found;
+  return first;
+}
+
+/**
+ * The first alias without an anchor before it, or merge ("<<") whose value is not a map, an
+ * alias of one, or a list of those. Anchors resolve as in the yaml package: to the last node
+ * with that anchor before the alias, in document order.
+ */
+function badReference(doc: Doc): { offset: number | undefined; message: string } | undefined {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Node, Node>();
+  const merges: Node[] = [];
+  let bad: { offset: number | undefined; message: string } | undefined;
+  visit(doc, {
+    Node(_, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (!target) {
+          bad = { offset: node.range?.[0], message: `no anchor &${node.source} before the alias *${node.source}` };
+          return visit.BREAK;
+        }
+        targets.set(node, target);
+      } else if (node.anchor !== undefined) anchors.set(node.anchor, node);
+      return undefined;
+    },
+    Pair(_, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value === 'symbol' && pair.key.value.description === '<<' && isNode(pair.value)) {
+        merges.push(pair.value);
+      }
+      return undefined;
+    },
+  });
+  if (bad) return bad;
+  const deref = (n: unknown): unknown => (isAlias(n) ? targets.get(n) : n);
+  for (const value of merges) {
+    const source = deref(value);
+    const ok = isMap(source) || (isSeq(source) && source.items.every((item) => isMap(deref(item))));
+    if (!ok) return { offset: value.range?.[0], message: 'a merge key "<<" takes a map, an alias of a map, or a list of those' };
+  }
+  return undefined;
 }

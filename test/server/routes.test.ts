@@ -117,6 +117,45 @@ describe('server routes', () => {
     }
   });
 
+  // Found by fuzzing (test/fuzz/api.test.ts).
+  test('refusals made before routing have the one error shape', T, async () => {
+    for (const url of ['/api/v1/jobs/%', '/api/v1/jobs/%zz/logs', '/api/v1/jobs/x/tasks/%C0%AF/logs']) {
+      const res = await s.app.inject({ url });
+      assert.equal(res.statusCode, 400, url);
+      const { error } = JSON.parse(res.body) as ErrorAnswer;
+      assert.equal(error.code, 'invalid');
+      assert.equal(error.message, `the path ${JSON.stringify(url)} is not valid: each "%" must begin an escape such as %20, decoding to UTF-8`);
+    }
+    const long = `/api/v1/jobs/${'a'.repeat(101)}`;
+    const res = await s.app.inject({ url: long });
+    assert.equal(res.statusCode, 414);
+    assert.deepEqual(checkAnswer('getJob', res), {
+      error: { code: 'invalid', message: `a segment of the path ${JSON.stringify(long)} is too long to name anything`, details: [] },
+    });
+    assert.equal((await s.app.inject({ url: `/api/v1/jobs/${'a'.repeat(100)}` })).statusCode, 404);
+  });
+
+  test('parameters that are empty or given twice are named in our words', T, async () => {
+    const cases: Array<[string, 'getJob' | 'taskLogs' | 'listJobs' | 'events', string, string]> = [
+      ['/api/v1/jobs/', 'getJob', 'id', 'expected a job id'],
+      ['/api/v1/jobs/x/tasks//logs', 'taskLogs', 'task', 'expected a task name'],
+      ['/api/v1/jobs?cursor=a&cursor=b', 'listJobs', 'cursor', 'expected one value, not a list (the parameter is given more than once)'],
+      ['/api/v1/events?job=a&job=b', 'events', 'job', 'expected one value, not a list (the parameter is given more than once)'],
+    ];
+    for (const [url, route, path, message] of cases) {
+      const res = await s.app.inject({ url });
+      assert.equal(res.statusCode, 400, url);
+      assert.deepEqual((checkAnswer(route, res) as ErrorAnswer).error.details, [{ path, message }], url);
+    }
+  });
+
+  test('a YAML merge key that is not a map answers 400, not 500', T, async () => {
+    const res = await post('/api/v1/jobs', 'name: x\ntasks:\n  a:\n    <<: 5\n    command: [x]\n', 'application/yaml');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual((checkAnswer('submit', res) as ErrorAnswer).error.details,
+      [{ path: '', message: 'line 4, column 9: a merge key "<<" takes a map, an alias of a map, or a list of those' }]);
+  });
+
   test('retry of a running job answers 409; cancel answers the job', T, async () => {
     const job = checkAnswer('submit', await post('/api/v1/jobs', JSON.stringify(JOB_JSON), 'application/json')) as JobView;
     await startTask(s.store, job.id, 'build');

@@ -216,6 +216,19 @@ describe('parseJob: messages for each kind of issue', () => {
   });
 });
 
+describe('parseJob: values no job file can hold', () => {
+  // Found by fuzzing (test/fuzz): a bigint made parseJob throw, a symbol or NaN made "undefined" or "null".
+  test('a bigint, a symbol, NaN or Infinity is described, not thrown or shown as null', () => {
+    assert.deepEqual(only(withTask({ backend: 10n })), { path: 'tasks.a.backend', message: 'expected one of local, docker, kubernetes, got a bigint' });
+    assert.deepEqual(only(withTask({ backend: [1n] })), { path: 'tasks.a.backend', message: 'expected one of local, docker, kubernetes, got a list' });
+    assert.deepEqual(only(withTask({ backend: Symbol('s') })), { path: 'tasks.a.backend', message: 'expected one of local, docker, kubernetes, got a symbol' });
+    assert.deepEqual(only(withTask({ env: { A: 1n } })), { path: 'tasks.a.env.A', message: 'expected a string, got a bigint (quote numbers and booleans in YAML)' });
+    assert.deepEqual(only(withTask({ env: { A: NaN } })), { path: 'tasks.a.env.A', message: 'expected a string, got number NaN (quote numbers and booleans in YAML)' });
+    assert.deepEqual(only(parseJob('name: x\ntasks: {a: {command: [x], env: {A: .inf}}}')),
+      { path: 'tasks.a.env.A', message: 'expected a string, got number Infinity (quote numbers and booleans in YAML)' });
+  });
+});
+
 describe('parseJob: syntax', () => {
   const cases: Array<[string, string, 'json' | 'yaml' | undefined, string]> = [
     ['JSON', '{"name": "x",\n  "tasks": }', undefined, 'line 2, column 12: unexpected "}"; expected a value'],
@@ -303,6 +316,62 @@ describe('parseJob: hostile input', () => {
     assert.equal(errors.length, MAX_ERRORS + 1);
     assert.deepEqual(errors[0], { path: 'tasks.t0.needs[0]', message: 'no task "missing0"' });
     assert.deepEqual(errors.at(-1), { path: '', message: `${40_000 - MAX_ERRORS} more errors not listed` });
+  });
+
+  // Found by fuzzing (test/fuzz): the yaml package throws on these after composing, which the
+  // HTTP API answered with a 500.
+  test('a merge key whose value is not a map is refused at its place', () => {
+    const cases: Array<[string, string]> = [
+      ['name: x\ntasks:\n  a:\n    <<: 5\n    command: [x]\n', 'line 4, column 9'],
+      ['name: x\ntasks:\n  a:\n    <<: ~\n    command: [x]\n', 'line 4, column 9'],
+      ['name: x\ntasks:\n  a:\n    <<: [{image: i}, 1]\n    command: [x]\n', 'line 4, column 9'],
+      ['list: &l [1]\nname: x\ntasks: {a: {<<: *l, command: [x]}}\n', 'line 3, column 17'],
+    ];
+    for (const [text, place] of cases) {
+      assert.deepEqual(errorsOf(parseJob(text)), [{ path: '', message: `${place}: a merge key "<<" takes a map, an alias of a map, or a list of those` }]);
+    }
+    const ok = parseJob('base: &b {image: i}\nname: x\ntasks: {a: {<<: [*b, {env: {A: "1"}}], command: [x]}}\n');
+    assert.deepEqual(errorsOf(ok), [{ path: 'base', message: 'unknown field "base"; expected one of: name, labels, tasks' }]);
+  });
+
+  test('an alias is named when no anchor comes before it (not taken for an alias bomb)', () => {
+    assert.deepEqual(errorsOf(parseJob('name: *nope\ntasks: {a: {command: [x]}}\n')),
+      [{ path: '', message: 'line 1, column 7: no anchor &nope before the alias *nope' }]);
+    assert.deepEqual(errorsOf(parseJob('name: x\ntasks:\n  a: {<<: *later, command: [x]}\n  b: &later {image: i}\n')),
+      [{ path: '', message: 'line 3, column 11: no anchor &later before the alias *later' }]);
+  });
+
+  test('a map key that is a list is an unknown field, with no process warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      assert.deepEqual(errorsOf(parseJob('? [a]\n: b\nname: x\ntasks: {a: {command: [x]}}\n')),
+        [{ path: '["[ a ]"]', message: 'unknown field "[ a ]"; expected one of: name, labels, tasks' }]);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
+  });
+
+  test('a YAML map of many keys is read in linear time; a duplicate among them is still found', () => {
+    // The yaml package's own duplicate-key check is quadratic: 40,000 keys took seconds.
+    const lines = Array.from({ length: 40_000 }, (_, i) => `      K${i}: v\n`);
+    const env = lines.join('');
+    const text = `name: x\ntasks:\n  a:\n    command: [x]\n    env:\n${env}`;
+    const started = performance.now();
+    const r = parseJob(text);
+    assert.ok(performance.now() - started < 3000, 'took too long');
+    assert.ok(r.ok, JSON.stringify(r).slice(0, 300));
+    assert.equal(Object.keys(r.spec.tasks.a?.env ?? {}).length, 40_000);
+    assert.deepEqual(errorsOf(parseJob(`name: x\ntasks:\n  a:\n    command: [x]\n    env:\n${lines.slice(0, 100).join('')}      K7: w\n`)),
+      [{ path: '', message: 'line 106, column 7: duplicate key "K7"' }]);
+    // The first duplicate in the text, in whichever map.
+    assert.deepEqual(errorsOf(parseJob('name: x\ntasks:\n  a: {command: [x], image: i, image: j}\nname: y\n')),
+      [{ path: '', message: 'line 3, column 31: duplicate key "image"' }]);
   });
 
   test('self-referencing values are refused, from YAML or from code', () => {
