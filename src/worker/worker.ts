@@ -83,10 +83,6 @@ export class Worker {
     return (this.state === 'running' || this.state === 'draining') && this.loopError === undefined;
   }
 
-  get activeCount(): number {
-    return this.active.size;
-  }
-
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`worker ${this.id} was already started`);
     this.state = 'running';
