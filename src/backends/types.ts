@@ -27,6 +27,8 @@ export interface StartRequest {
 export type RunExit =
   | { kind: 'exited'; code: number }
   | { kind: 'signaled'; signal: number; signalName: string }
+  /** Killed by the kernel's OOM killer; the limit is the run's memory limit when it had one. */
+  | { kind: 'oom_killed'; memoryLimitBytes?: number }
   | { kind: 'start_failed'; reason: string }
   | { kind: 'error'; reason: string };
 
@@ -44,6 +46,11 @@ export interface RunLogChunk {
   stream: Exclude<LogStream, 'system'>;
   time: number;
   data: Buffer;
+  /**
+   * Where this chunk ends in the run's output, for backends that can resume a stream (Docker's
+   * RFC 3339 nano timestamp): `logs(…, {after})` yields only what comes after it.
+   */
+  cursor?: string;
 }
 
 export interface OwnedRun {
@@ -65,8 +72,11 @@ export interface Backend {
   /** One stream of state changes for every run of this backend (a watch, never a poll per run). */
   subscribe(listener: (e: RunEvent) => void): () => void;
   inspect(runId: string): Promise<RunState | undefined>;
-  /** Output in order; with `follow` it ends when the run has ended and its output is drained. */
-  logs(runId: string, opts: { follow: boolean; since?: number }): AsyncIterable<RunLogChunk>;
+  /**
+   * Output in order; with `follow` it ends when the run has ended and its output is drained.
+   * `after` (a chunk's cursor) resumes a stream without repeating a line, e.g. after adoption.
+   */
+  logs(runId: string, opts: { follow: boolean; after?: string }): AsyncIterable<RunLogChunk>;
   /** Asks the run to stop (SIGTERM or equivalent), kills it after `graceMs`. Idempotent. */
   stop(runId: string, graceMs: number): Promise<void>;
   /** Frees everything the run held. Idempotent. */

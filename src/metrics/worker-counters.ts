@@ -10,7 +10,7 @@ export const DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 // A Record, so that a new outcome kind fails to compile until it is listed here.
 const OUTCOMES = Object.keys({
-  succeeded: 0, exited: 0, signaled: 0, start_failed: 0, timed_out: 0, canceled: 0, lost: 0, error: 0,
+  succeeded: 0, exited: 0, signaled: 0, oom_killed: 0, start_failed: 0, timed_out: 0, canceled: 0, lost: 0, error: 0,
 } satisfies Record<OutcomeKind, 0>) as OutcomeKind[];
 const OPS: readonly BackendOp[] = ['start', 'stop', 'remove'];
 

@@ -8,6 +8,7 @@ export const outcomeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('succeeded') }),
   z.object({ kind: z.literal('exited'), code: z.int() }),
   z.object({ kind: z.literal('signaled'), signal: z.int(), signalName: z.string() }),
+  z.object({ kind: z.literal('oom_killed'), memoryLimitBytes: z.int().optional() }),
   z.object({ kind: z.literal('start_failed'), reason: z.string() }),
   z.object({ kind: z.literal('timed_out'), afterMs: z.int() }),
   z.object({ kind: z.literal('canceled'), reason: z.string() }),

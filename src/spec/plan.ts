@@ -21,6 +21,40 @@ export interface TaskPlan {
   retry: RetryPolicy;
   workingDir?: string;
   resources?: { cpu?: number; memoryBytes?: number };
+  /** Build the image first (docker/kubernetes); the worker puts the built reference in `image`. */
+  build?: BuildPlan;
+  /** Container user, "uid", "uid:gid" or a name the image knows. */
+  user?: string;
+  /** Container network; absent means none. */
+  network?: string;
+  /** Linux capabilities added to an otherwise empty set, e.g. "NET_BIND_SERVICE" (no CAP_ prefix). */
+  capabilities?: string[];
+  /** Only when the server's policy allows it. */
+  privileged?: boolean;
+  /** A writable root filesystem; by default it is read-only with a writable /tmp. */
+  writableRootfs?: boolean;
+  /** Host files or directories copied into the container before it starts. */
+  inputs?: CopySpec[];
+  /** Container files or directories copied out to the host after it ends. */
+  outputs?: CopySpec[];
+}
+
+export interface BuildPlan {
+  /** Absolute directory on the worker's host. */
+  context: string;
+  /** Relative to the context; default "Dockerfile". */
+  dockerfile: string;
+  args: Record<string, string>;
+  target?: string;
+}
+
+/**
+ * One copy. Inputs: `from` is an absolute host path, `to` an absolute container directory it
+ * lands in. Outputs: `from` is an absolute container path, `to` an absolute host directory.
+ */
+export interface CopySpec {
+  from: string;
+  to: string;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 1_000, factor: 2, maxMs: 300_000 } as const;

@@ -211,9 +211,9 @@ class LocalBackendImpl implements LocalBackend {
    * Live output, consumed as it is read: one reader at a time (a second concurrent one gets an
    * error), and what a reader took is gone. Runs this process did not start have none.
    */
-  logs(runId: string, opts: { follow: boolean; since?: number }): AsyncIterable<RunLogChunk> {
+  logs(runId: string, opts: { follow: boolean }): AsyncIterable<RunLogChunk> {
     const live = this.runs.get(runId);
-    return live ? live.output.read(opts.follow, opts.since) : noLogs();
+    return live ? live.output.read(opts.follow) : noLogs();
   }
 
   async stop(runId: string, graceMs: number): Promise<void> {

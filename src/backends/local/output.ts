@@ -91,7 +91,7 @@ export class OutputQueue {
   }
 
   /** The chunks, consumed as they are yielded; one reader at a time. */
-  async *read(follow: boolean, since: number | undefined): AsyncGenerator<RunLogChunk> {
+  async *read(follow: boolean): AsyncGenerator<RunLogChunk> {
     if (this.claimed) throw new Error(`the output of run ${this.runId} is already being read`);
     this.claimed = true;
     try {
@@ -101,7 +101,7 @@ export class OutputQueue {
         const chunk = this.shift();
         if (chunk) {
           left--;
-          if (since === undefined || chunk.time >= since) yield chunk;
+          yield chunk;
         } else if (this.ended || !follow) {
           return;
         } else {
