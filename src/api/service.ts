@@ -3,7 +3,10 @@
 import { ApiError, type FollowEnd, type FollowOptions, type JobSource, type WharfApi } from '../client/types.js';
 import type { JobState } from '../core/states.js';
 import type { JobList, JobView, LogEntry, LogPage, WharfEvent } from '../spec/api.js';
+import { policyErrors } from '../core/policy.js';
 import { parseJob } from '../spec/parse.js';
+import { place } from '../spec/placement.js';
+import { DEFAULT_POLICY, type Policy } from '../spec/policy.js';
 import { BACKENDS, type BackendName } from '../spec/schema.js';
 import type { JobQuery, Store, StoreResult } from '../store/types.js';
 import { invalidJob, invalidRequest, noJob, noTask } from './errors.js';
@@ -11,8 +14,10 @@ import { followEvents, followLogs, type FollowDeps } from './follow.js';
 
 export interface WharfServiceOptions {
   store: Store;
-  /** Backend of tasks that name none. */
+  /** Backend of tasks that name none and have no image (those go to a container backend). */
   defaultBackend?: BackendName;
+  /** What tasks may ask for; default: non-privileged only. */
+  policy?: Policy;
   /** Backends this installation runs; a task asking for another is refused at submit. Default: all. */
   backends?: readonly BackendName[];
   /** Safety re-read interval of followers, for writers in other processes (default 1000 ms). */
@@ -30,6 +35,7 @@ export class WharfService implements WharfApi {
   readonly store: Store;
   readonly defaultBackend: BackendName;
   readonly backends: readonly BackendName[];
+  readonly policy: Policy;
   private readonly deps: FollowDeps;
   private readonly closeStore: boolean;
 
@@ -37,6 +43,7 @@ export class WharfService implements WharfApi {
     this.store = opts.store;
     this.defaultBackend = opts.defaultBackend ?? 'local';
     this.backends = opts.backends ?? BACKENDS;
+    this.policy = opts.policy ?? DEFAULT_POLICY;
     this.deps = { store: opts.store, pollMs: opts.pollMs ?? 1000 };
     this.closeStore = opts.closeStore ?? false;
   }
@@ -59,13 +66,11 @@ export class WharfService implements WharfApi {
       ? parseJob(text.text, text.format ? { format: text.format } : undefined)
       : parseJob(doc);
     if (!r.ok) throw invalidJob(r.errors);
-    // Queued work no worker could ever claim would wait forever: refuse it now, naming the task.
-    const missing = Object.entries(r.spec.tasks)
-      .map(([name, t]) => ({ name, backend: t.backend ?? this.defaultBackend }))
-      .filter((t) => !this.backends.includes(t.backend))
-      .map((t) => ({ path: `tasks.${t.name}.backend`, message: `the ${t.backend} backend is not available here (available: ${this.backends.join(', ')})` }));
-    if (missing.length > 0) throw invalidJob(missing);
-    return this.store.createJob(r.spec, { defaultBackend: this.defaultBackend });
+    const placed = place(r.spec, { defaultBackend: this.defaultBackend, available: this.backends });
+    if (placed.errors.length > 0) throw invalidJob(placed.errors);
+    const refused = policyErrors(placed.spec, this.policy);
+    if (refused.length > 0) throw invalidJob(refused);
+    return this.store.createJob(placed.spec, { defaultBackend: this.defaultBackend });
   }
 
   async getJob(id: string): Promise<JobView> {

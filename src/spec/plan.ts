@@ -105,6 +105,17 @@ export function taskPlan(name: string, t: TaskSpec): TaskPlan {
     if (t.resources.cpu !== undefined) plan.resources.cpu = cpuCores(t.resources.cpu);
     if (t.resources.memory !== undefined) plan.resources.memoryBytes = memoryBytes(t.resources.memory);
   }
+  if (t.build) {
+    plan.build = { context: t.build.context, dockerfile: t.build.dockerfile ?? 'Dockerfile', args: t.build.args ?? {} };
+    if (t.build.target !== undefined) plan.build.target = t.build.target;
+  }
+  if (t.user !== undefined) plan.user = t.user;
+  if (t.network !== undefined) plan.network = t.network;
+  if (t.capabilities?.length) plan.capabilities = [...new Set(t.capabilities)];
+  if (t.privileged) plan.privileged = true;
+  if (t.writableRootfs) plan.writableRootfs = true;
+  if (t.inputs?.length) plan.inputs = t.inputs;
+  if (t.outputs?.length) plan.outputs = t.outputs;
   return plan;
 }
 

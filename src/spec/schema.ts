@@ -61,6 +61,33 @@ export const envSchema = z.record(
   z.string({ error: (iss) => `expected a string, got ${describe(iss.input)} (quote numbers and booleans in YAML)` }),
 );
 
+const absolutePath = (what: string) => z.string({ error: `expected ${what}` })
+  .refine((p) => p.startsWith('/'), { error: (iss) => `expected ${what}, got ${JSON.stringify(iss.input)}` })
+  .refine((p) => !p.split('/').includes('..'), { error: 'expected a path without ".." segments' });
+
+/** Host side of a copy: relative paths are resolved against the job file's directory by the CLI. */
+const hostPath = z.string({ error: 'expected a path on the worker\'s host' }).min(1, { error: 'expected a path on the worker\'s host' });
+
+export const buildSchema = z
+  .strictObject({
+    context: hostPath.meta({ description: 'Build context directory on the worker\'s host (relative to the job file when the CLI submits it).' }),
+    dockerfile: z.string({ error: 'expected a path inside the context' }).min(1).optional()
+      .meta({ description: 'Dockerfile, relative to the context (default "Dockerfile").' }),
+    args: z.record(z.string().regex(ENV_KEY_RE, { error: (iss) => `expected a build argument name (letters, digits, "_"), got ${JSON.stringify(iss.input)}` }),
+      z.string({ error: 'expected a string (quote numbers and booleans in YAML)' })).optional()
+      .meta({ description: 'Build arguments (ARG) for the Dockerfile.' }),
+    target: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: (iss) => `expected a build stage name, got ${JSON.stringify(iss.input)}` }).optional()
+      .meta({ description: 'The stage of a multi-stage Dockerfile to build.' }),
+  })
+  .meta({ description: 'Build the task\'s image from a Dockerfile before it runs; the image is tagged by the digest of what is built, so an unchanged context is never built twice.' });
+
+const CAPABILITY_RE = /^[A-Z][A-Z0-9_]*$/;
+
+export const copySchema = (fromWhat: string, toWhat: string) => z.strictObject({
+  from: fromWhat === 'container' ? absolutePath('an absolute path in the container') : hostPath,
+  to: toWhat === 'container' ? absolutePath('an absolute directory in the container') : hostPath,
+});
+
 export const taskSchema = z
   .strictObject({
     command: z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of strings, e.g. ["sh", "-c", "echo hi"]' })
@@ -77,6 +104,22 @@ export const taskSchema = z
     retries: retriesSchema.optional(),
     workingDir: z.string().min(1).optional().meta({ description: 'Working directory of the process (relative paths are inside the attempt\'s fresh directory on the local backend).' }),
     resources: resourcesSchema.optional(),
+    build: buildSchema.optional(),
+    user: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, { error: (iss) => `expected a user such as "1000", "1000:1000" or "nobody", got ${JSON.stringify(iss.input)}` }).optional()
+      .meta({ description: 'Container user: uid, uid:gid or a name the image knows.' }),
+    network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: (iss) => `expected a network name such as "none" or "host", got ${JSON.stringify(iss.input)}` }).optional()
+      .meta({ description: 'Container network (default "none": loopback only), where the server\'s policy allows it.' }),
+    capabilities: z.array(z.string().transform((c) => c.toUpperCase().replace(/^CAP_/, '')).pipe(z.string().regex(CAPABILITY_RE, { error: (iss) => `expected a Linux capability such as "NET_BIND_SERVICE", got ${JSON.stringify(iss.input)}` })),
+      { error: 'expected a list of Linux capabilities' }).optional()
+      .meta({ description: 'Linux capabilities added to an otherwise empty set, where the server\'s policy allows them.' }),
+    privileged: z.boolean({ error: 'expected true or false' }).optional()
+      .meta({ description: 'A privileged container: only where the server\'s policy allows it.' }),
+    writableRootfs: z.boolean({ error: 'expected true or false' }).optional()
+      .meta({ description: 'Make the root filesystem writable (by default it is read-only, with a writable /tmp).' }),
+    inputs: z.array(copySchema('host', 'container'), { error: 'expected a list of {from, to}' }).optional()
+      .meta({ description: 'Host files or directories (from) copied into a container directory (to) before the task starts.' }),
+    outputs: z.array(copySchema('container', 'host'), { error: 'expected a list of {from, to}' }).optional()
+      .meta({ description: 'Container files or directories (from) copied into a host directory (to) after the task ends.' }),
   })
   .meta({ description: 'One container run.' });
 

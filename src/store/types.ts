@@ -17,6 +17,13 @@ export interface Claim {
   backend: BackendName;
   leaseExpiresAt: number;
   plan: TaskPlan;
+  /** Set when a worker took over a live run (adoptAttempt) rather than claiming a queued attempt. */
+  adopted?: {
+    /** When the run started (the timeout counts from here). */
+    startedAt: number | null;
+    /** Where the stored output ends, to follow the run's logs on from there. */
+    logCursor: string | null;
+  };
 }
 
 /** The result of a fenced write: refused once the lease has passed or another claim holds it. */
@@ -127,12 +134,18 @@ export interface Store {
   claimAttempts(req: ClaimRequest): Promise<Claim[]>;
   renewLease(claim: Claim, leaseMs: number): Promise<Fenced<Renewal>>;
   markStarted(claim: Claim): Promise<Fenced>;
-  appendLogs(claim: Claim, chunks: readonly NewLogChunk[]): Promise<Fenced>;
+  /** `cursor`: the backend's resume point just after these chunks (stored for adoption). */
+  appendLogs(claim: Claim, chunks: readonly NewLogChunk[], cursor?: string): Promise<Fenced>;
   /** Records the outcome and applies it to the job (retry, dependants, job end). */
   finishAttempt(claim: Claim, outcome: AttemptOutcome): Promise<Fenced>;
 
   /** Running attempts whose lease has passed. */
   expiredAttempts(): Promise<ExpiredAttempt[]>;
+  /**
+   * Takes over an expired attempt whose run is still there (a backend that can adopt), with a
+   * new lease and fence; undefined if it was renewed, ended or taken meanwhile.
+   */
+  adoptAttempt(a: ExpiredAttempt, req: { workerId: string; leaseMs: number }): Promise<Claim | undefined>;
   /** Ends an expired attempt as `lost` (retried if its policy allows); false if it was renewed or ended meanwhile. */
   markLost(a: ExpiredAttempt, reason: string): Promise<boolean>;
   /** The state of the attempts with these ids (for reaping what a backend still holds). */

@@ -5,6 +5,7 @@
 import { LABELS, type Backend, type RunExit, type StartRequest } from '../backends/types.js';
 import { formatError } from '../core/format-error.js';
 import { describeOutcome, type AttemptOutcome } from '../core/states.js';
+import type { BuildPlan, TaskPlan } from '../spec/plan.js';
 import type { Claim, Store } from '../store/types.js';
 import { LeaseLostError, LogSink } from './log-sink.js';
 import { tally, type BackendOp, type WorkerMetrics } from './metrics.js';
@@ -21,6 +22,13 @@ export interface RunnerOptions {
   /** Where problems that end no attempt are reported (a backend that failed to stop a run). */
   report: (message: string) => void;
   metrics: WorkerMetrics;
+  /** Builds the images of tasks that ask for a build; without it such tasks cannot start. */
+  images: ImageSource | undefined;
+}
+
+/** What turns a task's build into an image reference (builders' ImageBuilds). */
+export interface ImageSource {
+  resolve(build: BuildPlan, log: (line: string) => void, signal: AbortSignal): Promise<{ image: string }>;
 }
 
 type StopCause = { kind: 'cancel'; reason: string } | { kind: 'timeout'; afterMs: number } | { kind: 'lease_lost' };
@@ -30,6 +38,8 @@ export class AttemptRunner {
   private readonly timers: NodeJS.Timeout[] = [];
   private started: Promise<void> = Promise.resolve();
   private readonly claimedAt = performance.now();
+  /** Aborts a build in progress when the attempt is stopped. */
+  private readonly aborter = new AbortController();
   /** Settles when the attempt is over for this worker. */
   readonly done: Promise<void>;
 
@@ -47,8 +57,8 @@ export class AttemptRunner {
     const { claim, o } = this;
     const runId = claim.attemptId;
     const sink = new LogSink({
-      write: async (chunks) => {
-        const r = await o.store.appendLogs(claim, chunks);
+      write: async (chunks, cursor) => {
+        const r = await o.store.appendLogs(claim, chunks, cursor);
         if (r.ok) for (const c of chunks) if (c.stream !== 'system' && c.bytes > 0) o.metrics.logBytes(c.stream, c.bytes);
         return r;
       },
@@ -64,11 +74,14 @@ export class AttemptRunner {
     this.heartbeat();
     if (claim.plan.timeoutMs !== undefined) {
       const afterMs = claim.plan.timeoutMs;
-      this.timers.push(setTimeout(() => this.stop({ kind: 'timeout', afterMs }), afterMs));
+      // A run taken over has been going since it started under its first worker.
+      const ranMs = claim.adopted?.startedAt ? Date.now() - claim.adopted.startedAt : 0;
+      this.timers.push(setTimeout(() => this.stop({ kind: 'timeout', afterMs }), Math.max(0, afterMs - ranMs)));
     }
     let outcome: AttemptOutcome;
     try {
-      await this.tally('start', o.backend.start(this.startRequest()));
+      const prepared = await this.prepare(sink);
+      if (!prepared.ok) throw new NotStarted(prepared.outcome);
       // Together: a log write refused (lease lost) must end the wait at once, not after the run.
       const [end] = await Promise.all([ended, this.pumpLogs(sink, runId)]);
       outcome = this.outcomeOf(end.exit);
@@ -77,10 +90,16 @@ export class AttemptRunner {
       await sink.close();
     } catch (e) {
       if (this.stopCause?.kind === 'lease_lost' || e instanceof LeaseLostError) return this.abandon(runId);
-      outcome = { kind: 'error', reason: formatError(e) };
-      sink.system(`[wharf] ${outcome.reason}`);
-      await sink.close().catch((err: unknown) => o.report(`storing the last logs of ${runId}: ${formatError(err)}`));
-      await this.stopRun(0);
+      if (e instanceof NotStarted) {
+        outcome = e.outcome;
+        sink.system(`[wharf] ${describeOutcome(outcome)}`);
+        await sink.close().catch((err: unknown) => o.report(`storing the last logs of ${runId}: ${formatError(err)}`));
+      } else {
+        outcome = { kind: 'error', reason: formatError(e) };
+        sink.system(`[wharf] ${outcome.reason}`);
+        await sink.close().catch((err: unknown) => o.report(`storing the last logs of ${runId}: ${formatError(err)}`));
+        await this.stopRun(0);
+      }
     } finally {
       for (const t of this.timers) clearTimeout(t);
       o.watcher.forget(runId);
@@ -93,11 +112,42 @@ export class AttemptRunner {
     await this.tally('remove', o.backend.remove(runId));
   }
 
+  /**
+   * Gets the run going: builds the image if the task asks for one, then starts it; or, for a run
+   * taken over from a lost worker, reads where it is (its end may have come while nobody watched).
+   */
+  private async prepare(sink: LogSink): Promise<{ ok: true } | { ok: false; outcome: AttemptOutcome }> {
+    const { claim, o } = this;
+    const runId = claim.attemptId;
+    if (claim.adopted) {
+      sink.system(`[wharf] worker ${claim.workerId} took over this attempt; its run was still going`);
+      const state = await o.backend.inspect(runId);
+      if (!state) return { ok: false, outcome: { kind: 'lost', reason: 'worker lost, and its run is gone' } };
+      o.watcher.seen(runId, state);
+      return { ok: true };
+    }
+    let plan = claim.plan;
+    if (plan.build) {
+      if (!o.images) return { ok: false, outcome: { kind: 'start_failed', reason: 'this worker has no image builder configured (wharf serve --builder)' } };
+      try {
+        const { image } = await o.images.resolve(plan.build, (line) => sink.system(line), this.aborter.signal);
+        plan = { ...plan, image };
+      } catch (e) {
+        const cause = this.stopCause;
+        if (cause?.kind === 'lease_lost') throw e;
+        if (cause) return { ok: false, outcome: this.outcomeOf({ kind: 'error', reason: 'stopped while building' }) };
+        return { ok: false, outcome: { kind: 'start_failed', reason: `building the image: ${formatError(e)}` } };
+      }
+    }
+    await this.tally('start', o.backend.start(this.startRequest(plan)));
+    return { ok: true };
+  }
+
   private tally(op: BackendOp, p: Promise<void>): Promise<void> {
     return tally(this.o.metrics, this.claim.backend, op, p);
   }
 
-  private startRequest(): StartRequest {
+  private startRequest(plan: TaskPlan): StartRequest {
     const { claim, o } = this;
     return {
       runId: claim.attemptId,
@@ -108,13 +158,14 @@ export class AttemptRunner {
         [LABELS.attempt]: String(claim.attempt),
         [LABELS.attemptId]: claim.attemptId,
       },
-      plan: claim.plan,
-      env: { ...claim.plan.env, WHARF_JOB_ID: claim.jobId, WHARF_TASK: claim.task, WHARF_ATTEMPT: String(claim.attempt) },
+      plan,
+      env: { ...plan.env, WHARF_JOB_ID: claim.jobId, WHARF_TASK: claim.task, WHARF_ATTEMPT: String(claim.attempt) },
     };
   }
 
   private async pumpLogs(sink: LogSink, runId: string): Promise<void> {
-    for await (const chunk of this.o.backend.logs(runId, { follow: true })) await sink.write(chunk);
+    const after = this.claim.adopted?.logCursor ?? undefined;
+    for await (const chunk of this.o.backend.logs(runId, { follow: true, ...(after ? { after } : {}) })) await sink.write(chunk);
   }
 
   private outcomeOf(exit: RunExit): AttemptOutcome {
@@ -128,6 +179,7 @@ export class AttemptRunner {
   private stop(cause: StopCause): void {
     if (this.stopCause && cause.kind !== 'lease_lost') return;
     this.stopCause = cause;
+    this.aborter.abort();
     void this.stopRun(cause.kind === 'lease_lost' ? 0 : this.o.graceMs);
   }
 
@@ -156,5 +208,12 @@ export class AttemptRunner {
     this.o.metrics.leaseLost();
     await this.stopRun(0);
     await this.tally('remove', this.o.backend.remove(runId)).catch((e: unknown) => this.o.report(`removing ${runId}: ${formatError(e)}`));
+  }
+}
+
+/** The attempt ended before its run could start (a failed build, a run gone while nobody watched). */
+class NotStarted extends Error {
+  constructor(readonly outcome: AttemptOutcome) {
+    super(describeOutcome(outcome));
   }
 }

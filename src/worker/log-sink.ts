@@ -11,8 +11,8 @@ const FLUSH_BYTES = 256 * 1024;
 const MAX_ROW_CHARS = 64 * 1024;
 
 export interface LogSinkOptions {
-  /** Stores a batch; a refusal (lease lost) stops the sink. */
-  write: (chunks: readonly NewLogChunk[]) => Promise<Fenced>;
+  /** Stores a batch, with the backend's cursor just after it when it gives one; a refusal (lease lost) stops the sink. */
+  write: (chunks: readonly NewLogChunk[], cursor: string | undefined) => Promise<Fenced>;
   capBytes?: number;
   flushMs?: number;
   now?: () => number;
@@ -35,6 +35,9 @@ export class LogSink {
   private stored = 0;
   private dropped = 0;
   private carry = 0;
+  /** The cursor of the last chunk taken (stored with the batch that holds it). */
+  private cursor: string | undefined;
+  private cursorMoved = false;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
@@ -54,6 +57,10 @@ export class LogSink {
       this.stored += data.length;
       // A character cut by the cap stays in the decoder and is never emitted half.
       this.add(chunk.stream, this.decoders[chunk.stream].write(data), data.length, chunk.time);
+    }
+    if (chunk.cursor !== undefined) {
+      this.cursor = chunk.cursor;
+      this.cursorMoved = true;
     }
     if (data.length < chunk.data.length) {
       if (this.dropped === 0) {
@@ -106,7 +113,7 @@ export class LogSink {
   }
 
   private schedule(): void {
-    if (this.timer || this.pending.length === 0) return;
+    if (this.timer || (this.pending.length === 0 && !this.cursorMoved)) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush().catch(() => { /* kept in this.failure, rethrown by write/close */ });
@@ -120,11 +127,12 @@ export class LogSink {
     }
     // Batches go out one at a time and in order.
     this.flushing = this.flushing.then(async () => {
-      if (this.pending.length === 0 || this.failure) return;
+      if ((this.pending.length === 0 && !this.cursorMoved) || this.failure) return;
       const batch = this.pending;
       this.pending = [];
       this.pendingBytes = 0;
-      const r = await this.opts.write(batch);
+      this.cursorMoved = false;
+      const r = await this.opts.write(batch, this.cursor);
       if (!r.ok) this.failure = new LeaseLostError();
     });
     return this.flushing.then(() => { if (this.failure) throw this.failure; });

@@ -13,15 +13,18 @@ export class RunWatcher {
   private readonly unsubscribe: () => void;
 
   constructor(backend: Backend) {
-    this.unsubscribe = backend.subscribe(({ runId, state }) => {
-      const w = this.waiters.get(runId);
-      if (!w) return;
-      w.onState(state);
-      if (state.phase === 'ended') {
-        this.waiters.delete(runId);
-        w.resolve({ exit: state.exit, endedAt: state.endedAt });
-      }
-    });
+    this.unsubscribe = backend.subscribe(({ runId, state }) => this.seen(runId, state));
+  }
+
+  /** A state learnt otherwise than by the subscription (inspecting a run this worker took over). */
+  seen(runId: string, state: RunState): void {
+    const w = this.waiters.get(runId);
+    if (!w) return;
+    w.onState(state);
+    if (state.phase === 'ended') {
+      this.waiters.delete(runId);
+      w.resolve({ exit: state.exit, endedAt: state.endedAt });
+    }
   }
 
   /** Call before starting the run; resolves when it ends. */

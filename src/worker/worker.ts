@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { LABELS, type Backend } from '../backends/types.js';
 import { formatError } from '../core/format-error.js';
 import type { BackendName } from '../spec/schema.js';
-import type { Claim, Store } from '../store/types.js';
-import { AttemptRunner } from './attempt-runner.js';
+import type { Claim, ExpiredAttempt, Store } from '../store/types.js';
+import { AttemptRunner, type ImageSource } from './attempt-runner.js';
 import { DEFAULT_LOG_CAP } from './log-sink.js';
 import { NO_METRICS, tally, type WorkerMetrics } from './metrics.js';
 import { RunWatcher } from './run-watcher.js';
@@ -36,6 +36,8 @@ export interface WorkerOptions {
   onlyJob?: string;
   /** Counts claims, outcomes, lost leases, log bytes and backend errors (default: nothing). */
   metrics?: WorkerMetrics;
+  /** Builds images for tasks with a `build`; without it they fail to start, saying why. */
+  images?: ImageSource;
 }
 
 export const WORKER_DEFAULTS = {
@@ -47,7 +49,8 @@ export class Worker {
   private readonly store: Store;
   private readonly backends = new Map<BackendName, { backend: Backend; watcher: RunWatcher }>();
   private readonly active = new Map<string, AttemptRunner>();
-  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId' | 'onlyJob'>>;
+  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId' | 'onlyJob' | 'images'>>;
+  private readonly images: ImageSource | undefined;
   private readonly onlyJob: string | undefined;
   private state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
   private wake: (() => void) | undefined;
@@ -63,6 +66,7 @@ export class Worker {
     this.store = opts.store;
     this.id = opts.workerId ?? `w-${randomBytes(6).toString('hex')}`;
     this.onlyJob = opts.onlyJob;
+    this.images = opts.images;
     const leaseMs = opts.leaseMs ?? WORKER_DEFAULTS.leaseMs;
     this.o = {
       concurrency: opts.concurrency ?? WORKER_DEFAULTS.concurrency,
@@ -178,7 +182,7 @@ export class Worker {
     const runner = new AttemptRunner(claim, {
       store: this.store, backend: entry.backend, watcher: entry.watcher, leaseMs: this.o.leaseMs,
       heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, logCapBytes: this.o.logCapBytes, report: this.o.report,
-      metrics: this.o.metrics,
+      metrics: this.o.metrics, images: this.images,
     });
     this.active.set(claim.attemptId, runner);
     void runner.done.then(() => {
@@ -199,14 +203,25 @@ export class Worker {
 
   /**
    * Ends attempts whose worker vanished and frees runs nobody owns. A lost attempt's run is
-   * killed before the attempt is marked lost, because marking it lost may start its retry.
+   * taken over when its backend can (a container outlives its worker), or else killed before the
+   * attempt is marked lost, because marking it lost may start its retry.
    */
   private async sweep(): Promise<void> {
     for (const a of await this.store.expiredAttempts()) {
       if (this.active.has(a.attemptId)) continue; // ours: its runner finds the lease lost and stops it
       const entry = this.backends.get(a.backend);
       if (entry) {
-        for (const run of await entry.backend.listOwned({ [LABELS.attemptId]: a.attemptId })) {
+        const runs = await entry.backend.listOwned({ [LABELS.attemptId]: a.attemptId });
+        if (this.mayAdopt(a, entry.backend, runs.length)) {
+          // Undefined: renewed, ended or taken by another worker meanwhile; not ours to touch.
+          const claim = await this.store.adoptAttempt(a, { workerId: this.id, leaseMs: this.o.leaseMs });
+          if (claim) {
+            this.o.metrics.claimed(claim.backend);
+            this.launch(claim);
+          }
+          continue;
+        }
+        for (const run of runs) {
           await tally(this.o.metrics, a.backend, 'stop', entry.backend.stop(run.runId, 0));
           await tally(this.o.metrics, a.backend, 'remove', entry.backend.remove(run.runId));
         }
@@ -214,6 +229,12 @@ export class Worker {
       if (await this.store.markLost(a, 'worker lost')) this.o.metrics.attemptLost();
     }
     await this.reapOrphans();
+  }
+
+  /** Whether to take over the one run of an expired attempt: its backend can, and there is room. */
+  private mayAdopt(a: ExpiredAttempt, backend: Backend, runs: number): boolean {
+    return backend.canAdopt && runs === 1 && this.state === 'running' && this.active.size < this.o.concurrency
+      && (this.onlyJob === undefined || a.jobId === this.onlyJob);
   }
 
   private async reapOrphans(): Promise<void> {

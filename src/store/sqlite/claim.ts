@@ -13,7 +13,7 @@ const TAKE = new Query((k, $: { id: string; worker: string; lease: number }) =>
     .where('id', '=', $.id).where('state', '=', 'queued')
     .returning(['id', 'job_id', 'task', 'number', 'backend', 'fence']));
 
-const PLAN = new Query((k, $: { jobId: string; task: string }) =>
+export const TASK_PLAN = new Query((k, $: { jobId: string; task: string }) =>
   k.selectFrom('tasks').select('plan').where('job_id', '=', $.jobId).where('name', '=', $.task));
 
 const END = new Query((k, $: { id: string; now: number; outcome: string }) =>
@@ -42,7 +42,7 @@ export function claimAttempts(tx: Tx, req: ClaimRequest): Claim[] {
     const event = { type: 'attempt_claimed', task: r.task, attempt: r.number } as const;
     const t = job && transition(job.snapshot, event, tx.now);
     // Only the claimed task's plan: the snapshot leaves plans out, as they can be large.
-    const plan = t && t.ok ? tx.sql.get(PLAN, { jobId: r.job_id, task: r.task })?.plan : undefined;
+    const plan = t && t.ok ? tx.sql.get(TASK_PLAN, { jobId: r.job_id, task: r.task })?.plan : undefined;
     if (!job || plan === undefined || !t || !t.ok) {
       // The job no longer wants this attempt (should not happen: cancel drops queued ones).
       const outcome: AttemptOutcome = { kind: 'canceled', reason: t && !t.ok ? t.message : 'the job is gone' };

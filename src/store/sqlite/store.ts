@@ -19,7 +19,7 @@ import { finishAttempt } from './finish.js';
 import { cancelJob, retryJob } from './job-actions.js';
 import type { JobCacheStats } from './job-cache.js';
 import { listJobs } from './list-jobs.js';
-import { expiredAttempts, markLost } from './lost.js';
+import { adoptAttempt, expiredAttempts, markLost } from './lost.js';
 import { migrate } from './migrations/index.js';
 import { attemptStates, getStates, nextQueuedAt, readLogs } from './reads.js';
 import { queueStats } from './stats.js';
@@ -96,8 +96,8 @@ export class SqliteStore implements Store {
     return this.db.write((tx) => markStarted(tx, claim));
   }
 
-  async appendLogs(claim: Claim, chunks: readonly NewLogChunk[]): Promise<Fenced> {
-    return this.db.write((tx) => appendLogs(tx, claim, chunks));
+  async appendLogs(claim: Claim, chunks: readonly NewLogChunk[], cursor?: string): Promise<Fenced> {
+    return this.db.write((tx) => appendLogs(tx, claim, chunks, cursor));
   }
 
   async finishAttempt(claim: Claim, outcome: AttemptOutcome): Promise<Fenced> {
@@ -106,6 +106,10 @@ export class SqliteStore implements Store {
 
   async expiredAttempts(): Promise<ExpiredAttempt[]> {
     return expiredAttempts(this.db.sql, this.db.clock());
+  }
+
+  async adoptAttempt(a: ExpiredAttempt, req: { workerId: string; leaseMs: number }): Promise<Claim | undefined> {
+    return this.db.write((tx) => adoptAttempt(tx, a, req));
   }
 
   async markLost(a: ExpiredAttempt, reason: string): Promise<boolean> {

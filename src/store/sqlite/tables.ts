@@ -70,6 +70,8 @@ export interface AttemptsTable {
   stop_requested: string | null;
   log_bytes: number;
   log_truncated: number;
+  /** The backend's resume cursor just after the stored output (Backend.logs `after`). */
+  log_cursor: string | null;
 }
 
 export interface LogsTable {

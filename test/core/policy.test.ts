@@ -1,0 +1,42 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { policyErrors } from '../../src/core/policy.js';
+import { DEFAULT_POLICY, parsePolicy, type Policy } from '../../src/spec/policy.js';
+import type { JobSpec, TaskSpec } from '../../src/spec/schema.js';
+
+const job = (t: Partial<TaskSpec>): JobSpec => ({ name: 'j', tasks: { t: { command: ['x'], image: 'i', backend: 'docker', ...t } } });
+const policy = (text: string): Policy => {
+  const r = parsePolicy(text);
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.policy;
+};
+
+describe('policy', () => {
+  it('by default allows non-privileged requests only', () => {
+    assert.deepEqual(policyErrors(job({ user: '0', network: 'bridge', capabilities: ['NET_BIND_SERVICE'], writableRootfs: true }), DEFAULT_POLICY), []);
+    assert.deepEqual(policyErrors(job({ privileged: true, capabilities: ['SYS_ADMIN'], network: 'host' }), DEFAULT_POLICY).map((e) => e.path),
+      ['tasks.t.privileged', 'tasks.t.capabilities[0]', 'tasks.t.network']);
+    assert.deepEqual(policyErrors(job({ privileged: true }), DEFAULT_POLICY),
+      [{ path: 'tasks.t.privileged', message: 'a privileged container: refused by the server\'s policy (allowPrivileged: false)' }]);
+  });
+
+  it('applies each rule of a policy file', () => {
+    const p = policy('allowPrivileged: true\nallowedCapabilities: [NET_ADMIN]\nallowedNetworks: [host]\nrequireNonRoot: true\nallowWritableRootfs: false\nallowedHostPaths: [/data]\n');
+    assert.deepEqual(policyErrors(job({ privileged: true, capabilities: ['NET_ADMIN'], network: 'host', user: '1000' }), p), []);
+    const errors = policyErrors(job({ capabilities: ['CHOWN'], network: 'bridge', writableRootfs: true, build: { context: '/data2/x' }, inputs: [{ from: '/data/in', to: '/in' }] }), p);
+    assert.deepEqual(errors.map((e) => e.path), ['tasks.t.capabilities[0]', 'tasks.t.network', 'tasks.t.user', 'tasks.t.writableRootfs', 'tasks.t.build.context']);
+    assert.match(errors[2]?.message ?? '', /no user stated .*\(requireNonRoot: true\)/);
+    assert.match(policyErrors(job({ user: 'root:1' }), p)[0]?.message ?? '', /user "root:1" is root/);
+  });
+
+  it('does not apply to local tasks', () => {
+    assert.deepEqual(policyErrors({ name: 'j', tasks: { t: { command: ['x'], backend: 'local' } } }, policy('requireNonRoot: true')), []);
+  });
+
+  it('reports a bad policy file with paths', () => {
+    const r = parsePolicy('allowPrivileged: "yes"\nallowedCapabilities: [net_admin]\nbogus: 1\n');
+    assert.equal(r.ok, false);
+    assert.deepEqual(!r.ok && r.errors.map((e) => e.path), ['allowPrivileged', 'allowedCapabilities[0]', 'bogus']);
+    assert.deepEqual(parsePolicy(''), { ok: true, policy: DEFAULT_POLICY });
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { place, type PlacementOptions } from '../../src/spec/placement.js';
+import type { JobSpec, TaskSpec } from '../../src/spec/schema.js';
+
+const all: PlacementOptions = { defaultBackend: 'local', available: ['local', 'docker'] };
+const job = (tasks: Record<string, TaskSpec>): JobSpec => ({ name: 'j', tasks });
+
+describe('place', () => {
+  it('sends tasks with an image or a build to a container backend, others to the default', () => {
+    const r = place(job({
+      a: { command: ['x'] }, b: { command: ['x'], image: 'busybox' }, c: { command: ['x'], build: { context: '/ctx' } },
+      d: { command: ['x'], image: 'busybox', backend: 'kubernetes' },
+    }), { defaultBackend: 'local', available: ['local', 'docker', 'kubernetes'] });
+    assert.deepEqual(Object.values(r.spec.tasks).map((t) => t.backend), ['local', 'docker', 'docker', 'kubernetes']);
+    assert.deepEqual(r.errors, []);
+    assert.equal(place(job({ b: { command: ['x'], image: 'i' } }), { defaultBackend: 'local', available: ['local', 'kubernetes'] }).spec.tasks.b?.backend, 'kubernetes');
+  });
+
+  it('refuses container fields on the local backend, naming each', () => {
+    const r = place(job({ a: { command: ['x'], backend: 'local', image: 'i', privileged: true } }), all);
+    assert.deepEqual(r.errors, [
+      { path: 'tasks.a.image', message: 'only container backends (docker, kubernetes) use image; this task runs on the local backend' },
+      { path: 'tasks.a.privileged', message: 'only container backends (docker, kubernetes) use privileged; this task runs on the local backend' },
+    ]);
+  });
+
+  it('asks container tasks for an image and absolute host paths without ".."', () => {
+    const r = place(job({
+      a: { command: ['x'], backend: 'docker' },
+      b: { command: ['x'], build: { context: 'ctx' }, inputs: [{ from: '/data/../etc', to: '/in' }], outputs: [{ from: '/out', to: 'out' }] },
+    }), all);
+    assert.deepEqual(r.errors.map((e) => e.path), ['tasks.a.image', 'tasks.b.build.context', 'tasks.b.inputs[0].from', 'tasks.b.outputs[0].to']);
+    assert.match(r.errors[1]?.message ?? '', /expected an absolute path on the worker's host, got "ctx" \(the CLI resolves paths relative to the job file\)/);
+    assert.match(r.errors[2]?.message ?? '', /without "\.\." segments/);
+  });
+
+  it('refuses a backend this installation does not have', () => {
+    const r = place(job({ a: { command: ['x'], image: 'i', backend: 'kubernetes' } }), all);
+    assert.deepEqual(r.errors, [{ path: 'tasks.a.backend', message: 'the kubernetes backend is not available here (available: local, docker)' }]);
+  });
+});
