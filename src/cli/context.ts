@@ -23,8 +23,9 @@ export async function connect(): Promise<CliContext> {
     const api = new HttpClient(url);
     return { api, mode: 'server', runHere: async () => undefined, close: () => api.close() };
   }
-  const { openRuntime } = await import('../runtime/runtime.js');
-  const rt = await openRuntime({ home: wharfHome() });
+  const [{ openRuntime }, { containerOptions, loadPolicy }] = await Promise.all([import('../runtime/runtime.js'), import('./runtime-config.js')]);
+  const policy = await loadPolicy(undefined);
+  const rt = await openRuntime({ home: wharfHome(), containers: containerOptions({}), ...(policy ? { policy } : {}) });
   return {
     api: rt.service,
     mode: 'in-process',

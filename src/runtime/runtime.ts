@@ -8,9 +8,11 @@ import type { WharfMetrics } from '../metrics/index.js';
 import { createLocalBackend } from '../backends/local/index.js';
 import type { Backend } from '../backends/types.js';
 import type { BackendName } from '../spec/schema.js';
+import type { Policy } from '../spec/policy.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { Worker, type WorkerOptions } from '../worker/worker.js';
+import { openContainers, type ContainerOptions } from './containers.js';
 
 export interface RuntimeOptions {
   /** WHARF_HOME: the default database and the local backend's run directories live here. */
@@ -20,6 +22,10 @@ export interface RuntimeOptions {
   defaultBackend?: BackendName;
   /** Keep Prometheus metrics (for `wharf serve`'s /metrics); off, prom-client is never loaded. */
   metrics?: boolean;
+  /** The docker backend, the image builder and its registry. */
+  containers?: ContainerOptions;
+  /** What tasks may ask for; default non-privileged only. */
+  policy?: Policy;
 }
 
 export type RuntimeWorkerOptions = Omit<WorkerOptions, 'store' | 'backends'>;
@@ -29,6 +35,8 @@ export interface Runtime {
   service: WharfService;
   /** This runtime's metrics (their own registry), when asked for; its worker reports to them. */
   metrics: WharfMetrics | undefined;
+  /** What was found at startup (docker engine, builder), one line each. */
+  notes: string[];
   /** Starts the process's worker (at most one). */
   startWorker(o?: RuntimeWorkerOptions): Promise<Worker>;
   /** Drains the worker (if started) until `drainMs`, then closes everything. */
@@ -38,18 +46,27 @@ export interface Runtime {
 export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
   mkdirSync(o.home, { recursive: true, mode: 0o700 });
   const store = await openSqliteStore({ path: o.db ?? join(o.home, 'wharf.db') });
-  const backends: Backend[] = [createLocalBackend({ stateDir: o.home, instanceId: store.instanceId })];
+  let containers;
+  try {
+    containers = await openContainers(o.home, store.instanceId, o.containers);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const backends: Backend[] = [createLocalBackend({ stateDir: o.home, instanceId: store.instanceId }), ...containers.backends];
   const names = backends.map((b) => b.name);
-  const service = new WharfService({ store, defaultBackend: o.defaultBackend ?? 'local', backends: names });
+  const service = new WharfService({
+    store, defaultBackend: o.defaultBackend ?? 'local', backends: names, ...(o.policy ? { policy: o.policy } : {}),
+  });
   // Loaded lazily: importing prom-client would add tens of ms to every `wharf run`.
   const metrics = o.metrics ? (await import('../metrics/index.js')).createMetrics({ store, backends: names }) : undefined;
   let worker: Worker | undefined;
   let closed = false;
   return {
-    store, service, metrics,
+    store, service, metrics, notes: containers.notes,
     async startWorker(wo = {}) {
       if (worker) throw new Error('this process already runs a worker');
-      worker = new Worker({ ...wo, store, backends, metrics: wo.metrics ?? metrics?.worker });
+      worker = new Worker({ ...wo, store, backends, metrics: wo.metrics ?? metrics?.worker, ...(containers.images ? { images: containers.images } : {}) });
       await worker.start();
       return worker;
     },
@@ -57,7 +74,8 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
       if (closed) return;
       closed = true;
       await worker?.drain(drainMs);
-      for (const b of backends) await b.close();
+      for (const b of backends) if (b.name === 'local') await b.close();
+      await containers.close();
       await store.close();
     },
   };

@@ -5,25 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { cliEnv, runCli, startServer, tempHome, type Server } from '../helpers/cli.js';
-import { untilFrame } from '../helpers/sse.js';
-import type { JobView, LogEntry, WharfEvent } from '../../src/spec/api.js';
-
-async function api<T>(server: Server, path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(`${server.url}/api/v1${path}`, init);
-  const body = await res.text();
-  assert.ok(res.ok, `${init?.method ?? 'GET'} ${path}: ${res.status} ${body}`);
-  return JSON.parse(body) as T;
-}
-
-function submit(server: Server, spec: object): Promise<JobView> {
-  return api<JobView>(server, '/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
-}
-
-/** Resolves with the first event of the job for which `pred` holds (streamed, not polled). */
-async function waitForEvent(server: Server, jobId: string, pred: (e: WharfEvent) => boolean): Promise<WharfEvent> {
-  const f = await untilFrame(`${server.url}/api/v1/events?job=${jobId}`, (f) => f.event !== 'end' && pred(JSON.parse(f.data) as WharfEvent));
-  return JSON.parse(f.data) as WharfEvent;
-}
+import { api, submit, untilLog, waitForEvent } from '../helpers/api.js';
+import type { JobView } from '../../src/spec/api.js';
 
 /** A zombie counts as gone: nothing here reaps orphans re-parented to pid 1. */
 function alive(pid: number): boolean {
@@ -32,10 +15,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function untilLog(server: Server, jobId: string, text: string): Promise<unknown> {
-  return untilFrame(`${server.url}/api/v1/jobs/${jobId}/logs?follow=true`, (f) => f.event === 'log' && (JSON.parse(f.data) as LogEntry).text.includes(text));
 }
 
 describe('cancel', () => {

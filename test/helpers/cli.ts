@@ -21,7 +21,8 @@ export function tempHome(prefix = 'wharf-test-'): { dir: string; cleanup: () => 
 }
 
 export function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_URL: undefined, ...extra };
+  // No docker unless a test asks for it: a developer's own engine must not change the answers.
+  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_URL: undefined, WHARF_DOCKER: 'off', ...extra };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return env;
 }

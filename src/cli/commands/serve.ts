@@ -7,6 +7,7 @@ import { MEMORY_RE } from '../../spec/schema.js';
 import { memoryBytes } from '../../spec/plan.js';
 import { wharfHome } from '../context.js';
 import { duration, wholeNumber } from '../flags.js';
+import { containerOptions, loadPolicy, type ContainerFlags } from '../runtime-config.js';
 
 export interface ServeOptions {
   host: string;
@@ -17,9 +18,10 @@ export interface ServeOptions {
   grace: string;
   drainTimeout: string;
   logCap?: string;
+  policy?: string;
 }
 
-export async function serve(o: ServeOptions): Promise<number> {
+export async function serve(o: ServeOptions & ContainerFlags): Promise<number> {
   const port = wholeNumber('--port', o.port, 0);
   const leaseMs = duration('--lease', o.lease);
   const graceMs = duration('--grace', o.grace);
@@ -33,7 +35,10 @@ export async function serve(o: ServeOptions): Promise<number> {
 
   const [{ openRuntime }, { startServer }] = await Promise.all([import('../../runtime/runtime.js'), import('../../server/listen.js')]);
   const home = wharfHome();
-  const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}), metrics: true });
+  const containers = containerOptions(o);
+  const policy = await loadPolicy(o.policy);
+  const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}), metrics: true, containers, ...(policy ? { policy } : {}) });
+  for (const note of rt.notes) process.stderr.write(`wharf: ${note}\n`);
   const w = await rt.startWorker(worker);
   const metrics = rt.metrics;
   const server = await startServer({
