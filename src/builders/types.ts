@@ -1,15 +1,23 @@
 // The Builder: turns a build context and a Dockerfile into an image reference. It knows nothing
-// of the store; the worker asks for an image before it starts a run.
+// of the store; the worker asks ImageBuilds (images.ts) for an image before it starts a run.
 import type { BuildPlan } from '../spec/plan.js';
+import type { BuildContext } from './context.js';
 
 export type BuilderName = 'docker' | 'buildah' | 'kaniko';
 
 export interface BuildRequest {
   build: BuildPlan;
+  /** The checked context (what is sent: .dockerignore applied), as its content tag was computed. */
+  context: BuildContext;
+  /** "sha256:…" of the context's tar as the tag was computed; a builder that streams the tar can check it. */
+  contextDigest: string;
   /** Full reference to build and push, tag included (content-addressed by the caller). */
   pushRef: string;
+  /** The reference tasks will run: the same image, maybe under another registry host name. */
+  pullRef: string;
   /** Progress, one line at a time, for the task's log. */
   log: (line: string) => void;
+  /** Aborting stops the build (and kills what it started). */
   signal: AbortSignal;
 }
 

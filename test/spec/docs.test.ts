@@ -14,10 +14,16 @@ test('the example job in docs/job-file.md is valid', () => {
 });
 
 test('the retries snippet in docs/job-file.md is valid', () => {
-  const snippet = blocks('yaml')[1]!.split('\n').map((l) => `    ${l}`).join('\n');
+  const snippet = blocks('yaml').find((b) => b.startsWith('retries:'))!.split('\n').map((l) => `    ${l}`).join('\n');
   const r = parseJob(`name: x\ntasks:\n  a:\n    command: [x]\n${snippet}`);
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.spec.tasks.a?.retries, { limit: 3, backoff: { initial: '1s', factor: 2, max: '5m' } });
+});
+
+test('the container fields example in docs/job-file.md is valid', () => {
+  const r = parseJob(`name: x\n${blocks('yaml').find((b) => b.startsWith('tasks:\n  app:'))!}`);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.spec.tasks.app?.outputs, [{ from: '/tmp/report', to: 'reports' }]);
 });
 
 test('the sample errors in docs/job-file.md are what parseJob reports', () => {
