@@ -3,4 +3,3 @@ export { API_VERSION, DockerEngine, readAll, type DockerEngineOptions, type Quer
 export { EngineError, EngineProtocolError, EngineUnreachableError } from './errors.js';
 export { DEFAULT_SOCKET, DockerHostError, parseDockerHost, type DockerEnv, type DockerHost, type DockerTls } from './host.js';
 export { demux, jsonLines, type DemuxFrame, type DemuxStream } from './streams.js';
-export { ImageRefError, parseImageRef, registryAuthHeader, type ImageRef } from './image-ref.js';

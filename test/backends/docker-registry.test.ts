@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jsonLines } from '../../src/docker/streams.js';
-import { registryAuthHeader } from '../../src/docker/image-ref.js';
+import { registryAuthHeader } from '../../src/builders/registry/index.js';
 import { runToEnd, setup, type Ctx } from './docker-helpers.js';
 
 const USER = 'wharf';

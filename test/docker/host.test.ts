@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DockerHostError, parseDockerHost } from '../../src/docker/host.js';
-import { parseImageRef, registryAuthHeader } from '../../src/docker/image-ref.js';
 
 describe('parseDockerHost', () => {
   it('defaults to /var/run/docker.sock', () => {
@@ -38,28 +37,5 @@ describe('parseDockerHost', () => {
     assert.throws(() => parseDockerHost('ssh://me@host', {}), (e: unknown) => e instanceof DockerHostError && /ssh:\/\/ scheme is not supported/.test(e.message));
     assert.throws(() => parseDockerHost('npipe:////./pipe/docker_engine', {}), DockerHostError);
     assert.throws(() => parseDockerHost('unix://relative.sock', {}), /absolute socket path/);
-  });
-});
-
-describe('parseImageRef', () => {
-  it('finds the registry host, the name and the tag or digest', () => {
-    assert.deepEqual(parseImageRef('busybox'), { registry: 'docker.io', name: 'busybox', tag: 'latest' });
-    assert.deepEqual(parseImageRef('wharf-test/busybox:1'), { registry: 'docker.io', name: 'wharf-test/busybox', tag: '1' });
-    assert.deepEqual(parseImageRef('127.0.0.1:5000/a/b:v2'), { registry: '127.0.0.1:5000', name: '127.0.0.1:5000/a/b', tag: 'v2' });
-    assert.deepEqual(parseImageRef('localhost/x'), { registry: 'localhost', name: 'localhost/x', tag: 'latest' });
-    const digest = `sha256:${'a'.repeat(64)}`;
-    assert.deepEqual(parseImageRef(`ghcr.io/o/r:t@${digest}`), { registry: 'ghcr.io', name: 'ghcr.io/o/r', tag: digest });
-  });
-
-  it('refuses what is not a reference', () => {
-    assert.throws(() => parseImageRef('a b'), /invalid image reference/);
-    assert.throws(() => parseImageRef('x/../y?z'), /invalid image reference/);
-  });
-
-  it('encodes registry auth as padded URL-safe base64 JSON', () => {
-    const v = registryAuthHeader({ username: 'u', password: 'p?>~' }, 'r.example:5000');
-    assert.deepEqual(JSON.parse(Buffer.from(v, 'base64url').toString()), { username: 'u', password: 'p?>~', serveraddress: 'r.example:5000' });
-    assert.doesNotMatch(v, /[+/]/);
-    assert.equal(v.length % 4, 0);
   });
 });

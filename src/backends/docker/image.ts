@@ -1,12 +1,10 @@
 // Makes sure the engine has a run's image: inspect it, and pull it only when it is missing.
 import type { DockerEngine } from '../../docker/engine.js';
 import { EngineError } from '../../docker/errors.js';
-import { ImageRefError, parseImageRef, registryAuthHeader } from '../../docker/image-ref.js';
 import { jsonLines } from '../../docker/streams.js';
+import { ImageRefError, parseImageRef, registryAuthHeader, type CredentialStore } from '../../builders/registry/index.js';
 
-export interface RegistryCredentials {
-  get(host: string): { username: string; password: string } | undefined;
-}
+export type RegistryCredentials = CredentialStore;
 
 /** A pull can take long; the engine may be quiet between its progress lines for a while. */
 const PULL_TIMEOUT_MS = 15 * 60_000;
@@ -34,8 +32,11 @@ export async function ensureImage(engine: DockerEngine, ref: string, credentials
   const headers: Record<string, string> = {};
   const creds = credentials?.get(image.registry);
   if (creds) headers['x-registry-auth'] = registryAuthHeader(creds, image.registry);
+  // The engine takes the name without tag or digest, and the tag or digest apart.
+  const fromImage = image.registry === 'docker.io' ? image.repository : `${image.registry}/${image.repository}`;
+  const tag = image.digest ?? image.tag ?? 'latest';
   try {
-    const res = await engine.stream('POST', '/images/create', { query: { fromImage: image.name, tag: image.tag }, headers, timeoutMs: PULL_TIMEOUT_MS });
+    const res = await engine.stream('POST', '/images/create', { query: { fromImage, tag }, headers, timeoutMs: PULL_TIMEOUT_MS });
     for await (const progress of jsonLines(res)) void progress; // read to the end: a failure comes as its last line
     return undefined;
   } catch (e) {
