@@ -4,6 +4,7 @@
 //   2. 1 000 independent no-op local tasks through `wharf serve`: tasks/s, submit → start p50/p99,
 //      against spawning `true` 1 000 times with the same concurrency
 //   3. a task writing 100 MB: stored and followed MB/s, against `head | cat` of the same bytes
+//   4-6. docker tasks and build skips (`run.js docker`; bench/docker.ts)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -178,6 +179,7 @@ try {
   if (!only || only === 'run') await benchRunTrue(join(home, 'run'));
   if (!only || only === 'throughput') await benchThroughput(join(home, 'throughput'));
   if (!only || only === 'logs') await benchLogs(join(home, 'logs'));
+  if (!only || only === 'docker') await (await import('./docker.js')).benchDocker(join(home, 'docker'));
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

@@ -131,6 +131,7 @@ export class AttemptRunner {
       if (!o.images) return { ok: false, outcome: { kind: 'start_failed', reason: 'this worker has no image builder configured (wharf serve --builder)' } };
       try {
         const { image } = await o.images.resolve(plan.build, (line) => sink.system(line), this.aborter.signal);
+        sink.system(`[build] the task runs ${image}`);
         plan = { ...plan, image };
       } catch (e) {
         const cause = this.stopCause;
