@@ -29,6 +29,16 @@ export async function benchDocker(home: string): Promise<void> {
     return;
   }
   const cleanups = new Cleanups();
+  // Ctrl-C mid-bench: stop dockerd (and unmount its netns), the registry and the servers now; what
+  // waited on them fails, and the callers' `finally` blocks remove the temporary directories.
+  let interrupted: string | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
+    void cleanups.run();
+    setTimeout(() => process.exit(130), 20_000).unref();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const t0 = performance.now();
     const dockerd = await startDockerd();
@@ -50,7 +60,12 @@ export async function benchDocker(home: string): Promise<void> {
     await benchOneTask(b);
     await benchFifty(b);
     await benchBuildSkip(b, home);
+  } catch (e) {
+    if (interrupted) throw new Error(`the docker benchmarks were interrupted (${interrupted})`);
+    throw e;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await cleanups.run();
   }
 }
