@@ -3,42 +3,13 @@
 // every container of that instance even when a test failed half-way.
 import { randomBytes } from 'node:crypto';
 import { createDockerBackend, type DockerBackend, type DockerBackendOptions } from '../../src/backends/docker/index.js';
-import { LABELS, type Backend, type RunEvent, type RunExit, type RunLogChunk, type StartRequest } from '../../src/backends/types.js';
+import { LABELS, type Backend, type RunExit, type RunLogChunk, type StartRequest } from '../../src/backends/types.js';
 import { DockerEngine } from '../../src/docker/engine.js';
 import type { TaskPlan } from '../../src/spec/plan.js';
 import { testDocker, type TestDocker } from '../infra/docker.js';
+import { Recorder } from '../helpers/recorder.js';
 
-export class Recorder {
-  readonly events: RunEvent[] = [];
-  private waiters: { test: (e: RunEvent) => boolean; resolve: (e: RunEvent) => void }[] = [];
-
-  constructor(backend: Backend) {
-    backend.subscribe((e) => {
-      this.events.push(e);
-      this.waiters = this.waiters.filter((w) => !(w.test(e) && (w.resolve(e), true)));
-    });
-  }
-
-  of(runId: string): RunEvent[] {
-    return this.events.filter((e) => e.runId === runId);
-  }
-
-  private next(test: (e: RunEvent) => boolean): Promise<RunEvent> {
-    const seen = this.events.find(test);
-    return seen ? Promise.resolve(seen) : new Promise<RunEvent>((resolve) => this.waiters.push({ test, resolve }));
-  }
-
-  running(runId: string): Promise<RunEvent> {
-    return this.next((e) => e.runId === runId && e.state.phase === 'running');
-  }
-
-  /** The run's exit, from its `ended` event (already seen or still to come). */
-  async ended(runId: string): Promise<RunExit> {
-    const e = await this.next((x) => x.runId === runId && x.state.phase === 'ended');
-    if (e.state.phase !== 'ended') throw new Error('unreachable');
-    return e.state.exit;
-  }
-}
+export { Recorder };
 
 export interface Side {
   engine: DockerEngine;

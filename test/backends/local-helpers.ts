@@ -4,35 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalBackend, type LocalBackend } from '../../src/backends/local/index.js';
-import type { RunEvent, RunExit, RunLogChunk, StartRequest } from '../../src/backends/types.js';
+import type { RunLogChunk, StartRequest } from '../../src/backends/types.js';
 import type { TaskPlan } from '../../src/spec/plan.js';
+import { Recorder } from '../helpers/recorder.js';
 
-export class Recorder {
-  readonly events: RunEvent[] = [];
-  private waiters: { test: (e: RunEvent) => boolean; resolve: (e: RunEvent) => void }[] = [];
-
-  constructor(backend: LocalBackend) {
-    backend.subscribe((e) => {
-      this.events.push(e);
-      this.waiters = this.waiters.filter((w) => !(w.test(e) && (w.resolve(e), true)));
-    });
-  }
-
-  of(runId: string): RunEvent[] {
-    return this.events.filter((e) => e.runId === runId);
-  }
-
-  /** The run's exit, from its `ended` event (already seen or still to come). */
-  ended(runId: string): Promise<RunExit> {
-    const test = (e: RunEvent): boolean => e.runId === runId && e.state.phase === 'ended';
-    const seen = this.events.find(test);
-    const got = seen ? Promise.resolve(seen) : new Promise<RunEvent>((resolve) => this.waiters.push({ test, resolve }));
-    return got.then((e) => {
-      if (e.state.phase !== 'ended') throw new Error('unreachable');
-      return e.state.exit;
-    });
-  }
-}
+export { Recorder };
 
 export interface Ctx {
   dir: string;
