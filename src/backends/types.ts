@@ -33,7 +33,8 @@ export type RunExit =
   | { kind: 'error'; reason: string };
 
 export type RunState =
-  | { phase: 'starting' }
+  /** `message`: why it is not running yet, as the platform says it (a pod the scheduler cannot place). */
+  | { phase: 'starting'; message?: string }
   | { phase: 'running'; startedAt: number }
   | { phase: 'ended'; exit: RunExit; endedAt: number };
 

@@ -64,7 +64,9 @@ export class AttemptRunner {
       },
       capBytes: o.logCapBytes,
     });
+    let waiting: string | undefined;
     const ended = o.watcher.wait(runId, (s) => {
+      if (s.phase === 'starting' && s.message && s.message !== waiting) sink.system(`[wharf] waiting: ${(waiting = s.message)}`);
       if (s.phase !== 'running') return;
       this.started = o.store.markStarted(claim).then(
         (r) => { if (!r.ok) this.stop({ kind: 'lease_lost' }); },
