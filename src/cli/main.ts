@@ -86,6 +86,16 @@ program.command('validate')
   .argument('<file>', 'job file or -')
   .action(async (file: string) => exit((await import('./commands/validate.js')).validate(file)));
 
+const k8s = program.command('k8s').description('Kubernetes: the manifests a worker needs, and a check of its permissions');
+k8s.command('manifests')
+  .description('print the ServiceAccount, Role (minimal rules, no wildcards), RoleBinding and Deployment')
+  .option('-n, --namespace <ns>', 'namespace of the worker and its pods', 'default')
+  .option('--image <image>', "Wharf's image (default wharf:<version>)")
+  .option('--builds', 'Kaniko builds in the cluster (pods/attach)')
+  .option('--workloads', 'workloads with exec (pods/exec)')
+  .option('--pull-secrets', 'Wharf manages image pull secrets (secrets create/get/delete)')
+  .action(async (o) => exit((await import('./commands/k8s.js')).printManifests(o)));
+
 program.command('schema')
   .description('print the JSON Schema of job files')
   .action(async () => exit((await import('./commands/validate.js')).schema()));
