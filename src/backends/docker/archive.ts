@@ -1,6 +1,7 @@
 // Inputs and outputs through the engine's archive API, as tar streams: host files are read from
 // disk as the engine takes them (never a whole tree in memory), and a container's tar is
 // written to the host entry by entry, refusing anything that would land outside its directory.
+import { formatError } from '../../core/format-error.js';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -130,7 +131,7 @@ export async function copyOut(engine: DockerEngine, id: string, spec: CopySpec):
     await feeding;
     for (const [dir, mode] of dirModes.reverse()) await chmod(dir, mode);
   } catch (e) {
-    throw new CopyError(`output ${spec.from} → ${spec.to}: ${(e as Error).message}`);
+    throw new CopyError(`output ${spec.from} → ${spec.to}: ${formatError(e)}`);
   } finally {
     res?.destroy(); // a refused entry stops the copy: the rest of the archive is not wanted
   }

@@ -1,5 +1,6 @@
 // The docker backend: one container per run on a Docker engine (or Podman's compatible socket),
 // told apart by labels; its state comes from one events stream, never a poll per container.
+import { formatError } from '../../core/format-error.js';
 import type { IncomingMessage } from 'node:http';
 import type { DockerEngine } from '../../docker/engine.js';
 import { EngineError } from '../../docker/errors.js';
@@ -67,7 +68,7 @@ class DockerBackendImpl implements DockerBackend {
       engine: o.engine,
       labels: [`${LABELS.instance}=${o.instanceId}`],
       onEvent: (e) => this.onEvent(e),
-      onReconnect: () => void this.resync().catch((e: unknown) => this.report(`resync after reconnect: ${(e as Error).message}`)),
+      onReconnect: () => void this.resync().catch((e: unknown) => this.report(`resync after reconnect: ${formatError(e)}`)),
       report: this.report,
     });
   }
@@ -139,7 +140,7 @@ class DockerBackendImpl implements DockerBackend {
     p.then(() => { rec.finishing = undefined; rec.retryMs = undefined; }, (e: unknown) => {
       rec.finishing = undefined;
       rec.retryMs = Math.min((rec.retryMs ?? 500) * 2, 30_000);
-      this.report(`reading the end of ${runId}: ${(e as Error).message}; again in ${rec.retryMs} ms`);
+      this.report(`reading the end of ${runId}: ${formatError(e)}; again in ${rec.retryMs} ms`);
       setTimeout(() => { if (!this.closed && this.runs.get(runId) === rec) this.finish(runId).catch(() => undefined); }, rec.retryMs).unref();
     });
     return p;

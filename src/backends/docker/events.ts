@@ -1,6 +1,7 @@
 // The one GET /events stream of a backend: container events of its instance's label. When it
 // breaks it reconnects with `since` = the last event's time (less a replay window), so nothing in
 // between is missed; events that come twice are dropped.
+import { formatError } from '../../core/format-error.js';
 import type { DockerEngine } from '../../docker/engine.js';
 import { jsonLines } from '../../docker/streams.js';
 
@@ -86,7 +87,7 @@ export class EventStream {
       } catch (e) {
         if (this.closed) break;
         if (!this.connected) this.settle(e);
-        this.o.report(`the Docker events stream failed (${(e as Error).message}); reconnecting`);
+        this.o.report(`the Docker events stream failed (${formatError(e)}); reconnecting`);
       }
       this.connected = false;
       if (this.closed) break;

@@ -1,5 +1,6 @@
 // How a stopped container's run ended: its exit from one inspect, after its outputs are copied
 // out (the outputs are on the container, in a label, so a worker that adopted the run copies them too).
+import { formatError } from '../../core/format-error.js';
 import type { DockerEngine } from '../../docker/engine.js';
 import { EngineError } from '../../docker/errors.js';
 import type { CopySpec } from '../../spec/plan.js';
@@ -43,7 +44,7 @@ export async function readEnd(engine: DockerEngine, name: string, copyOutputs: b
     try {
       await copyOut(engine, c.Id, spec);
     } catch (e) {
-      failure ??= (e as Error).message;
+      failure ??= formatError(e);
     }
   }
   if (failure !== undefined && state.exit.kind === 'exited' && state.exit.code === 0) {

@@ -1,5 +1,6 @@
 // The local backend: every run is a host process leading its own process group, its output
 // read through pipes by this process (so runs cannot be adopted by another worker).
+import { formatError } from '../../core/format-error.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
@@ -148,7 +149,7 @@ class LocalBackendImpl implements LocalBackend {
       writeRunFile(dir, this.record(run, pid, readProcStat(pid)?.startTime ?? null, startedAt));
     } catch (err) {
       // Unrecorded, it would be lost if this worker died: end it rather than leave it untracked.
-      run.forcedExit = { kind: 'error', reason: `cannot record the run: ${(err as Error).message}` };
+      run.forcedExit = { kind: 'error', reason: `cannot record the run: ${formatError(err)}` };
       killGroupQuietly(pid, 'SIGKILL');
     }
     child.on('error', () => {}); // only kill()/send() errors come here later; we use neither

@@ -1,5 +1,6 @@
 // The parts of starting a host process that decide what the user is told: where it runs,
 // why it could not start, how it ended.
+import { formatError } from '../../core/format-error.js';
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -36,7 +37,7 @@ export async function resolveWorkingDir(
   try {
     await mkdir(cwd, { recursive: true });
   } catch (err) {
-    return { error: `cannot create working directory ${wanted}: ${(err as Error).message}` };
+    return { error: `cannot create working directory ${wanted}: ${formatError(err)}` };
   }
   return { cwd };
 }
@@ -59,7 +60,7 @@ export function spawnFailureReason(err: unknown, command: string, cwd: string): 
     case 'E2BIG':
       return `arguments and environment too large to start ${command}`;
     default:
-      return `cannot start ${command}: ${(err as Error).message}`;
+      return `cannot start ${command}: ${formatError(err)}`;
   }
 }
 
