@@ -223,15 +223,24 @@ class DockerBackendImpl implements DockerBackend {
       c = await inspectContainer(this.engine, name);
     }
     if (!c || this.closed) return;
-    yield* containerLogs(this.engine, c.Id, {
-      follow: opts.follow,
-      after: opts.after,
-      restoreSplitNewlines: c.HostConfig?.LogConfig?.Type === 'local',
+    const id = c.Id;
+    const read = (follow: boolean, after: string | undefined): AsyncGenerator<RunLogChunk> => containerLogs(this.engine, id, {
+      follow,
+      after,
+      restoreSplitNewlines: c?.HostConfig?.LogConfig?.Type === 'local',
       track: (res) => {
         this.logStreams.add(res);
         return () => this.logStreams.delete(res);
       },
     });
+    let last = opts.after;
+    for await (const chunk of read(opts.follow, last)) {
+      last = chunk.cursor ?? last;
+      yield chunk;
+    }
+    // The engine can end a followed stream as the container stops, just before the log driver
+    // has written the last partial line (seen under load); one more read from the cursor gets it.
+    if (opts.follow && !this.closed) yield* read(false, last);
   }
 
   async stop(runId: string, graceMs: number): Promise<void> {
