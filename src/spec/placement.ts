@@ -49,6 +49,9 @@ function taskErrors(at: string, t: TaskSpec, backend: BackendName, available: re
     }
     return errors;
   }
+  if (backend === 'kubernetes' && t.user !== undefined && !/^\d+(?::\d+)?$/.test(t.user)) {
+    errors.push({ path: `${at}.user`, message: `expected a numeric user ("1000" or "1000:1000") on the kubernetes backend, got ${JSON.stringify(t.user)}: Kubernetes cannot look user names up in the image` });
+  }
   if (t.image === undefined && t.build === undefined) {
     errors.push({ path: `${at}.image`, message: `expected an image or a build: the ${backend} backend runs containers` });
   }

@@ -35,6 +35,12 @@ describe('place', () => {
     assert.match(r.errors[2]?.message ?? '', /without "\.\." segments/);
   });
 
+  it('asks for a numeric user on kubernetes', () => {
+    const r = place(job({ a: { command: ['x'], image: 'i', backend: 'kubernetes', user: 'nobody' }, b: { command: ['x'], image: 'i', backend: 'kubernetes', user: '1000:1000' } }),
+      { defaultBackend: 'local', available: ['local', 'kubernetes'] });
+    assert.deepEqual(r.errors.map((e) => e.path), ['tasks.a.user']);
+  });
+
   it('refuses a backend this installation does not have', () => {
     const r = place(job({ a: { command: ['x'], image: 'i', backend: 'kubernetes' } }), all);
     assert.deepEqual(r.errors, [{ path: 'tasks.a.backend', message: 'the kubernetes backend is not available here (available: local, docker)' }]);
