@@ -36,6 +36,8 @@ export interface PodHost {
   remove(namespace: string, name: string): void;
   /** For secret volumes and imagePullSecrets. */
   getSecret(namespace: string, name: string): Secret | undefined;
+  /** The scheduler placed the pod: the server sets spec.nodeName (watchers told MODIFIED). */
+  bind?(namespace: string, name: string, node: string): void;
 }
 
 /** Faults the kubelet can be told to cause, by the tests. */
