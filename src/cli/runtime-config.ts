@@ -1,12 +1,15 @@
 // What a Wharf process runs with beyond its store: the docker engine, the image builder and its
 // registry, the policy. From `wharf serve`'s flags, else the environment (so the in-process CLI
 // reads the same settings): DOCKER_HOST, WHARF_DOCKER, WHARF_BUILDER, WHARF_REGISTRY_PUSH,
-// WHARF_REGISTRY_PULL, WHARF_REGISTRY_INSECURE (comma-separated), WHARF_DOCKER_CONFIG, WHARF_POLICY.
+// WHARF_REGISTRY_PULL, WHARF_REGISTRY_INSECURE (comma-separated), WHARF_DOCKER_CONFIG, WHARF_POLICY,
+// WHARF_KUBERNETES, WHARF_KUBECONFIG, WHARF_KUBE_CONTEXT, WHARF_NAMESPACE, WHARF_POD_TEMPLATE,
+// WHARF_PULL_SECRET.
 import { readFile } from 'node:fs/promises';
 import { parseRegistrySettings } from '../builders/registry/settings.js';
 import { ApiError } from '../client/types.js';
 import { formatError } from '../core/format-error.js';
 import type { ContainerOptions } from '../runtime/containers.js';
+import type { KubernetesOptions } from '../runtime/kubernetes.js';
 import { parsePolicy, type Policy } from '../spec/policy.js';
 
 export interface ContainerFlags {
@@ -17,6 +20,13 @@ export interface ContainerFlags {
   registryPull?: string;
   registryInsecure?: string[];
   dockerConfig?: string;
+  kubernetes?: string;
+  kubeconfig?: string;
+  kubeContext?: string;
+  namespace?: string;
+  podTemplate?: string;
+  pullSecret?: string;
+  managePullSecrets?: boolean;
 }
 
 const DOCKER_MODES = ['auto', 'on', 'off'] as const;
@@ -45,6 +55,19 @@ export function containerOptions(f: ContainerFlags, env: NodeJS.ProcessEnv = pro
   }
   const config = f.dockerConfig ?? env.WHARF_DOCKER_CONFIG;
   if (config) o.dockerConfig = config;
+  const k: KubernetesOptions = {};
+  const mode = f.kubernetes ?? env.WHARF_KUBERNETES;
+  if (mode !== undefined) k.mode = oneOf('--kubernetes (WHARF_KUBERNETES)', mode, DOCKER_MODES);
+  const set = (key: 'kubeconfig' | 'context' | 'namespace' | 'podTemplate' | 'pullSecret', v: string | undefined): void => {
+    if (v) k[key] = v;
+  };
+  set('kubeconfig', f.kubeconfig ?? env.WHARF_KUBECONFIG);
+  set('context', f.kubeContext ?? env.WHARF_KUBE_CONTEXT);
+  set('namespace', f.namespace ?? env.WHARF_NAMESPACE);
+  set('podTemplate', f.podTemplate ?? env.WHARF_POD_TEMPLATE);
+  set('pullSecret', f.pullSecret ?? env.WHARF_PULL_SECRET);
+  if (f.managePullSecrets) k.managePullSecrets = true;
+  o.kubernetes = k;
   return o;
 }
 

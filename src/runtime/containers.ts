@@ -13,6 +13,7 @@ import { DockerConfigCredentialStore, imageRefs, RegistryClient, type Credential
 import type { Builder } from '../builders/types.js';
 import { formatError } from '../core/format-error.js';
 import { DockerEngine } from '../docker/engine.js';
+import { openKubernetes, type KubernetesOptions } from './kubernetes.js';
 
 export interface ContainerOptions {
   /** DOCKER_HOST form; default the environment's DOCKER_HOST, then the default socket. */
@@ -25,6 +26,7 @@ export interface ContainerOptions {
   registry?: RegistrySettings;
   /** A Docker config.json with registry credentials; default $DOCKER_CONFIG/config.json or ~/.docker/config.json when present. */
   dockerConfig?: string;
+  kubernetes?: KubernetesOptions;
 }
 
 /** Repository (under the registry prefix) that content-addressed builds are tagged in. */
@@ -45,34 +47,45 @@ export class ContainerSetupError extends Error {
 export async function openContainers(home: string, instanceId: string, o: ContainerOptions = {}): Promise<Containers> {
   const notes: string[] = [];
   const credentials = await loadCredentials(o.dockerConfig, notes);
-  const mode = o.docker ?? 'auto';
+  const backends: Backend[] = [];
   let engine: DockerEngine | undefined;
-  if (mode !== 'off') {
-    const candidate = new DockerEngine(o.dockerHost !== undefined ? { host: o.dockerHost } : {});
-    try {
-      await candidate.ping({ timeoutMs: 2_000 });
-      engine = candidate;
-      notes.push(`docker: engine at ${describeHost(o.dockerHost)}`);
-    } catch (e) {
-      candidate.close();
-      if (mode === 'on') throw new ContainerSetupError(`the docker backend was asked for, but ${formatError(e)}`);
-      notes.push(`docker: not available (${formatError(e)})`);
-    }
-  }
-  const backends: Backend[] = engine ? [createDockerBackend({ engine, instanceId, ...(credentials ? { credentials } : {}) })] : [];
-  const builder = chooseBuilder(home, engine, credentials, o, notes);
-  const registry = o.registry;
-  const images = builder && new ImageBuilds({
-    builder,
-    refs: (tag) => registry ? imageRefs(registry, BUILD_REPOSITORY, tag) : { push: `wharf/${BUILD_REPOSITORY}:${tag}`, pull: `wharf/${BUILD_REPOSITORY}:${tag}` },
-  });
-  return {
-    backends, images, notes,
-    async close() {
-      for (const b of backends) await b.close();
-      engine?.close();
-    },
+  const close = async (): Promise<void> => {
+    for (const b of backends) await b.close();
+    engine?.close();
   };
+  try {
+    engine = await connectDocker(o, notes);
+    if (engine) backends.push(createDockerBackend({ engine, instanceId, ...(credentials ? { credentials } : {}) }));
+    const kubernetes = await openKubernetes(instanceId, o.kubernetes ?? {}, credentials, notes);
+    if (kubernetes) backends.push(kubernetes);
+    const builder = chooseBuilder(home, engine, credentials, o, notes);
+    const registry = o.registry;
+    const images = builder && new ImageBuilds({
+      builder,
+      refs: (tag) => registry ? imageRefs(registry, BUILD_REPOSITORY, tag) : { push: `wharf/${BUILD_REPOSITORY}:${tag}`, pull: `wharf/${BUILD_REPOSITORY}:${tag}` },
+    });
+    return { backends, images, notes, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** The engine when it answers (and docker is not off); with `--docker on`, its silence is an error. */
+async function connectDocker(o: ContainerOptions, notes: string[]): Promise<DockerEngine | undefined> {
+  const mode = o.docker ?? 'auto';
+  if (mode === 'off') return undefined;
+  const engine = new DockerEngine(o.dockerHost !== undefined ? { host: o.dockerHost } : {});
+  try {
+    await engine.ping({ timeoutMs: 2_000 });
+    notes.push(`docker: engine at ${describeHost(o.dockerHost)}`);
+    return engine;
+  } catch (e) {
+    engine.close();
+    if (mode === 'on') throw new ContainerSetupError(`the docker backend was asked for, but ${formatError(e)}`);
+    notes.push(`docker: not available (${formatError(e)})`);
+    return undefined;
+  }
 }
 
 function chooseBuilder(home: string, engine: DockerEngine | undefined, credentials: CredentialStore | undefined, o: ContainerOptions, notes: string[]): Builder | undefined {

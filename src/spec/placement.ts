@@ -49,6 +49,12 @@ function taskErrors(at: string, t: TaskSpec, backend: BackendName, available: re
     }
     return errors;
   }
+  if (backend === 'kubernetes') {
+    // Not there yet on pods: no file copies in or out, and the pod network is the cluster's.
+    for (const f of ['inputs', 'outputs', 'network'] as const) {
+      if (t[f] !== undefined) errors.push({ path: `${at}.${f}`, message: `the kubernetes backend does not support ${f} yet` });
+    }
+  }
   if (backend === 'kubernetes' && t.user !== undefined && !/^\d+(?::\d+)?$/.test(t.user)) {
     errors.push({ path: `${at}.user`, message: `expected a numeric user ("1000" or "1000:1000") on the kubernetes backend, got ${JSON.stringify(t.user)}: Kubernetes cannot look user names up in the image` });
   }

@@ -95,7 +95,7 @@ describe('http or https', () => {
     for (const h of ['127.0.0.1:5000', '127.9.9.9', 'localhost:5000', 'localhost', '[::1]:5000', 'reg.localhost:80']) {
       assert.equal(isInsecure(h), true, h);
     }
-    for (const h of ['128.0.0.1:5000', 'example.com', 'localhost.example.com:5000', 'registry-1.docker.io', '10.0.0.1:5000']) {
+    for (const h of ['128.0.0.1:5000', 'example.com', 'localhost.example.com:5000', 'registry-1.docker.io', '192.0.2.1:5000']) {
       assert.equal(isInsecure(h), false, h);
     }
     assert.equal(isInsecure('reg.lan:5000', ['reg.lan']), true);

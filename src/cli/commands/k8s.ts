@@ -22,3 +22,24 @@ export async function printManifests(f: ManifestFlags): Promise<number> {
   processOut.stdout(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
   return 0;
 }
+
+export interface CheckFlags extends ManifestFlags {
+  kubeconfig?: string;
+  kubeContext?: string;
+}
+
+/** Exit 0 when every verb the worker needs is allowed; 1, naming each missing one, otherwise. */
+export async function check(f: CheckFlags): Promise<number> {
+  const [{ kubeConfigFrom }, { checkPermissions, describePermission }] = await Promise.all([
+    import('../../backends/kubernetes/index.js'), import('../../k8s/check.js'),
+  ]);
+  const kubeconfig = f.kubeconfig ?? process.env.WHARF_KUBECONFIG;
+  const context = f.kubeContext ?? process.env.WHARF_KUBE_CONTEXT;
+  const kc = kubeConfigFrom({ ...(kubeconfig ? { path: kubeconfig } : { inCluster: true }), ...(context ? { context } : {}) });
+  const perms = await checkPermissions(kc, f.namespace, { builds: f.builds === true, workloads: f.workloads === true, pullSecrets: f.pullSecrets === true });
+  const missing = perms.filter((p) => !p.allowed);
+  for (const p of perms) processOut.stdout(`${p.allowed ? 'ok     ' : 'MISSING'} ${describePermission(p)} in namespace ${f.namespace}\n`);
+  if (missing.length === 0) return 0;
+  processOut.stderr(`wharf: the worker cannot ${missing.map(describePermission).join(', ')}; apply \`wharf k8s manifests\` (or grant these verbs)\n`);
+  return 1;
+}
