@@ -5,6 +5,7 @@
 //      against spawning `true` 1 000 times with the same concurrency
 //   3. a task writing 100 MB: stored and followed MB/s, against `head | cat` of the same bytes
 //   4-6. docker tasks and build skips (`run.js docker`; bench/docker.ts)
+//   7-8. kubernetes tasks on the API simulator (`run.js kubernetes`; bench/kubernetes.ts)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -180,6 +181,7 @@ try {
   if (!only || only === 'throughput') await benchThroughput(join(home, 'throughput'));
   if (!only || only === 'logs') await benchLogs(join(home, 'logs'));
   if (!only || only === 'docker') await (await import('./docker.js')).benchDocker(join(home, 'docker'));
+  if (!only || only === 'kubernetes') await (await import('./kubernetes.js')).benchKubernetes(join(home, 'kubernetes'));
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DockerEngine } from '../../src/docker/engine.js';
 import { jsonLines } from '../../src/docker/streams.js';
 import type { JobView } from '../../src/spec/api.js';
-import { allLogs, api, jobEnd, submit, untilLog } from '../helpers/api.js';
+import { allLogs, api, expectTakenOver, jobEnd, sigkill, submit, untilLog } from '../helpers/api.js';
 import { cliEnv, startServer, tempHome, type Server } from '../helpers/cli.js';
 import { testDocker, type TestDocker } from '../infra/docker.js';
 import { startRegistry, type TestRegistry } from '../infra/registry.js';
@@ -127,20 +127,11 @@ describe('docker tasks through wharf serve', { timeout: 180_000 }, () => {
     });
     await engine.request('POST', `/containers/${stray}/start`);
 
-    server!.child.kill('SIGKILL');
-    await new Promise((resolve) => server!.child.once('exit', resolve));
+    await sigkill(server!);
     server = await startServer(['--lease', '2s', '--grace', '2s'], env);
-
-    const end = await jobEnd(server, job.id);
-    assert.equal(end.state, 'succeeded');
-    assert.equal(end.tasks[0]?.attempts.length, 1, 'taken over, not retried');
-    const logs = await allLogs(server, job.id);
-    const lines = logs.filter((l) => l.stream === 'stdout').map((l) => l.text).join('').split('\n').filter(Boolean);
-    assert.deepEqual(lines, Array.from({ length: 30 }, (_, i) => `line ${i + 1}`));
-    assert.ok(logs.some((l) => l.stream === 'system' && /took over this attempt/.test(l.text)));
+    await expectTakenOver(server, job.id, 30);
     await allRemoved(`wharf.dev/job=${job.id}`);
     await allRemoved(`wharf.dev/attempt-id=${endedAttempt}`);
-    void stray;
   });
 });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
-import { allLogs, jobEnd, submit, untilLog } from '../helpers/api.js';
+import { allLogs, expectTakenOver, jobEnd, sigkill, submit, untilLog } from '../helpers/api.js';
 import { cliEnv, runCli, startServer, tempHome, type Server } from '../helpers/cli.js';
 import { testDocker } from '../infra/docker.js';
 import { startSimulator, type Simulator } from '../k8s-sim/index.js';
@@ -87,16 +87,9 @@ describe('kubernetes tasks through wharf serve', { timeout: 240_000 }, () => {
       tasks: { count: { image: busybox, command: ['sh', '-c', 'i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo line $i; sleep 0.1; done'] } },
     });
     await untilLog(server!, job.id, 'line 3');
-    server!.child.kill('SIGKILL');
-    await new Promise((resolve) => server!.child.once('exit', resolve));
+    await sigkill(server!);
     server = await startServer(args(), env);
-    const end = await jobEnd(server, job.id);
-    assert.equal(end.state, 'succeeded');
-    assert.equal(end.tasks[0]?.attempts.length, 1, 'taken over, not retried');
-    const logs = await allLogs(server, job.id);
-    const lines = logs.filter((l) => l.stream === 'stdout').map((l) => l.text).join('').split('\n').filter(Boolean);
-    assert.deepEqual(lines, Array.from({ length: 30 }, (_, i) => `line ${i + 1}`));
-    assert.ok(logs.some((l) => l.stream === 'system' && /took over this attempt/.test(l.text)));
+    await expectTakenOver(server, job.id, 30);
     await untilNoPods(sim);
   });
 });

@@ -36,3 +36,25 @@ export async function allLogs(server: Server, jobId: string, task?: string): Pro
   const page = await api<{ entries: LogEntry[] }>(server, `/jobs/${jobId}${task ? `/tasks/${task}` : ''}/logs?limit=10000`);
   return page.entries;
 }
+
+/** SIGKILLs a `wharf serve` and waits until it is gone. */
+export async function sigkill(server: Server): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const gone = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGKILL');
+  await gone;
+}
+
+/**
+ * A job whose worker was killed while its task counted `line 1` … `line n`: it succeeded with
+ * one attempt (taken over, not retried), every line stored exactly once, and the take-over said.
+ */
+export async function expectTakenOver(server: Server, jobId: string, n: number): Promise<void> {
+  const end = await jobEnd(server, jobId);
+  assert.equal(end.state, 'succeeded');
+  assert.equal(end.tasks[0]?.attempts.length, 1, 'taken over, not retried');
+  const logs = await allLogs(server, jobId);
+  const lines = logs.filter((l) => l.stream === 'stdout').map((l) => l.text).join('').split('\n').filter(Boolean);
+  assert.deepEqual(lines, Array.from({ length: n }, (_, i) => `line ${i + 1}`));
+  assert.ok(logs.some((l) => l.stream === 'system' && /took over this attempt/.test(l.text)));
+}

@@ -12,6 +12,7 @@ import { containerLogs } from './logs.js';
 import { inspectContainer, readEnd } from './run-end.js';
 import { startRun } from './start.js';
 import { phaseOf, stateOf } from './state.js';
+import { RunListeners } from '../listeners.js';
 
 export interface DockerBackendOptions {
   /** The engine client; the caller owns it (it may be shared with the docker builder) and closes it. */
@@ -54,7 +55,7 @@ class DockerBackendImpl implements DockerBackend {
   readonly canAdopt = true;
   private readonly engine: DockerEngine;
   private readonly runs = new Map<string, RunRecord>();
-  private readonly listeners = new Set<(e: RunEvent) => void>();
+  private readonly listeners = new RunListeners();
   private readonly logStreams = new Set<IncomingMessage>();
   private readonly events: EventStream;
   private readonly report: (message: string) => void;
@@ -74,8 +75,7 @@ class DockerBackendImpl implements DockerBackend {
   }
 
   subscribe(listener: (e: RunEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private record(runId: string): RunRecord {
@@ -90,13 +90,7 @@ class DockerBackendImpl implements DockerBackend {
     rec.state = state;
     for (const w of rec.wake.splice(0)) w();
     const e: RunEvent = { runId, state };
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        queueMicrotask(() => { throw err; }); // a listener's bug must not corrupt the bookkeeping
-      }
-    }
+    this.listeners.emit(e);
   }
 
   private failStart(runId: string, reason: string): void {

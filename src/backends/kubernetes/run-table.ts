@@ -7,6 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { RunEvent, RunExit, RunState } from '../types.js';
 import type { RunProgress } from './logs.js';
 import { observePod, timeMs, type PodObservation } from './pod-status.js';
+import { RunListeners } from '../listeners.js';
 
 export interface RunRecord {
   state?: RunState;
@@ -36,13 +37,12 @@ const DELETED_BY_OTHER = 'pod deleted by someone else';
 
 export class RunTable {
   private readonly runs = new Map<string, RunRecord>();
-  private readonly listeners = new Set<(e: RunEvent) => void>();
+  private readonly listeners = new RunListeners();
 
   constructor(private readonly o: RunTableOptions) {}
 
   subscribe(listener: (e: RunEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   get(runId: string): RunRecord | undefined {
@@ -84,13 +84,7 @@ export class RunTable {
     rec.state = state;
     this.wakeUp(rec);
     const e: RunEvent = { runId, state };
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        queueMicrotask(() => { throw err; }); // a listener's bug must not corrupt the bookkeeping
-      }
-    }
+    this.listeners.emit(e);
   }
 
   end(runId: string, exit: RunExit, endedAt = Date.now()): void {

@@ -12,6 +12,7 @@ import { OutputQueue } from './output.js';
 import { killGroup, killGroupQuietly, readProcStat } from './proc.js';
 import { listRunIds, readRunFile, runDir, runsDir, validRunId, writeRunFile, type RunFile } from './run-file.js';
 import { childEnv, exitOf, resolveWorkingDir, spawnFailureReason } from './spawn.js';
+import { RunListeners } from '../listeners.js';
 
 /** After the leader exits, pipes still open yet silent this long are held by escapees: cut them. */
 const STRAGGLER_MS = 2_000;
@@ -61,7 +62,7 @@ class LocalBackendImpl implements LocalBackend {
   readonly name = 'local';
   readonly canAdopt = false;
   private readonly runs = new Map<string, LiveRun>();
-  private readonly listeners = new Set<(e: RunEvent) => void>();
+  private readonly listeners = new RunListeners();
   private readonly foreign = new ForeignStops();
   private readonly owner: string;
   private closed = false;
@@ -72,20 +73,13 @@ class LocalBackendImpl implements LocalBackend {
   }
 
   subscribe(listener: (e: RunEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private setState(run: LiveRun, state: RunState): void {
     run.state = state;
     const e: RunEvent = { runId: run.runId, state };
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        queueMicrotask(() => { throw err; }); // a listener's bug must not corrupt the run's bookkeeping
-      }
-    }
+    this.listeners.emit(e);
   }
 
   async start(req: StartRequest): Promise<void> {
