@@ -5,6 +5,7 @@ import { tagBuild } from './content-tag.js';
 import type { BuildContext } from './context.js';
 import { abortReason, BuildError } from './errors.js';
 import type { Builder } from './types.js';
+import { formatImageRef, parseImageRef } from './registry/image-ref.js';
 
 export interface ImageRefs {
   /** Where the builder puts the image (and where `exists` looks). */
@@ -33,7 +34,8 @@ type Log = (line: string) => void;
 class Flight {
   readonly controller = new AbortController();
   readonly logs = new Set<Log>();
-  result!: Promise<boolean>;
+  /** Whether this flight built (not skipped), and the pushed digest when the builder told it. */
+  result!: Promise<{ built: boolean; digest?: string }>;
 
   log(line: string): void {
     for (const l of this.logs) l(line);
@@ -63,8 +65,9 @@ export class ImageBuilds {
     let flight = this.#flights.get(refs.push);
     if (flight) log(`[build] image ${refs.push}: waiting for the same build, already in progress`);
     else flight = this.#start(build, context, digest, refs);
-    const built = await this.#join(flight, refs.push, log, signal);
-    return { image: refs.pull, built, tag };
+    const { built, digest: pushed } = await this.#join(flight, refs.push, log, signal);
+    // By digest when known: what runs is exactly what was pushed.
+    return { image: pushed ? formatImageRef({ ...parseImageRef(refs.pull), tag: undefined, digest: pushed }) : refs.pull, built, tag };
   }
 
   #start(build: BuildPlan, context: BuildContext, contextDigest: string, refs: ImageRefs): Flight {
@@ -79,17 +82,18 @@ export class ImageBuilds {
       }
       if (exists) {
         flight.log(`[build] image ${refs.push} exists, build skipped`);
-        return false;
+        return { built: false };
       }
       const started = Date.now();
       flight.log(`[build] building ${refs.push} with ${this.#builder.name}`);
+      let digest;
       try {
-        await this.#builder.build({ build, context, contextDigest, pushRef: refs.push, pullRef: refs.pull, log: (l) => flight.log(l), signal });
+        digest = await this.#builder.build({ build, context, contextDigest, pushRef: refs.push, pullRef: refs.pull, log: (l) => flight.log(l), signal });
       } catch (e) {
         throw asBuildError(e, signal, `building ${refs.push} failed`);
       }
       flight.log(`[build] built ${refs.push} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return true;
+      return typeof digest === 'string' ? { built: true, digest } : { built: true };
     })().finally(() => {
       if (this.#flights.get(refs.push) === flight) this.#flights.delete(refs.push);
     });
@@ -98,9 +102,9 @@ export class ImageBuilds {
     return flight;
   }
 
-  #join(flight: Flight, ref: string, log: Log, signal: AbortSignal): Promise<boolean> {
+  #join(flight: Flight, ref: string, log: Log, signal: AbortSignal): Promise<{ built: boolean; digest?: string }> {
     flight.logs.add(log);
-    return new Promise<boolean>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const leave = (): void => {
         signal.removeEventListener('abort', onAbort);
         flight.logs.delete(log);
@@ -119,7 +123,7 @@ export class ImageBuilds {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       flight.result.then(
-        (built) => { leave(); resolve(built); },
+        (r) => { leave(); resolve(r); },
         (err: unknown) => { leave(); reject(err); },
       );
     });

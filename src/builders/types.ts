@@ -25,6 +25,9 @@ export interface Builder {
   readonly name: BuilderName;
   /** Whether `ref` already exists where this builder puts images (registry or local engine). */
   exists(ref: string, signal: AbortSignal): Promise<boolean>;
-  /** Builds and pushes (or stores) `pushRef`; rejects with a BuildError saying what failed. */
-  build(req: BuildRequest): Promise<void>;
+  /**
+   * Builds and pushes (or stores) `pushRef`; resolves with the pushed manifest digest when the
+   * builder learns it (the task then runs by digest); rejects with a BuildError saying what failed.
+   */
+  build(req: BuildRequest): Promise<string | void>;
 }

@@ -30,7 +30,7 @@ export interface ContainerFlags {
 }
 
 const DOCKER_MODES = ['auto', 'on', 'off'] as const;
-const BUILDERS = ['docker', 'buildah', 'none'] as const;
+const BUILDERS = ['docker', 'buildah', 'kaniko', 'none'] as const;
 
 export function containerOptions(f: ContainerFlags, env: NodeJS.ProcessEnv = process.env): ContainerOptions {
   const o: ContainerOptions = {};

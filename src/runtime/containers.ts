@@ -8,20 +8,21 @@ import { createDockerBackend } from '../backends/docker/index.js';
 import type { Backend } from '../backends/types.js';
 import { BuildahBuilder } from '../builders/buildah/builder.js';
 import { DockerBuilder } from '../builders/docker/builder.js';
+import { KanikoBuilder } from '../builders/kaniko/index.js';
 import { ImageBuilds } from '../builders/images.js';
 import { DockerConfigCredentialStore, imageRefs, RegistryClient, type CredentialStore, type RegistrySettings } from '../builders/registry/index.js';
 import type { Builder } from '../builders/types.js';
 import { formatError } from '../core/format-error.js';
 import { DockerEngine } from '../docker/engine.js';
-import { openKubernetes, type KubernetesOptions } from './kubernetes.js';
+import { openKubernetes, type KubernetesOptions, type OpenedKubernetes } from './kubernetes.js';
 
 export interface ContainerOptions {
   /** DOCKER_HOST form; default the environment's DOCKER_HOST, then the default socket. */
   dockerHost?: string;
   /** 'auto' (default): docker when the engine answers; 'on': fail when it does not; 'off'. */
   docker?: 'auto' | 'on' | 'off';
-  /** Default: docker when the engine is there, else buildah when a registry is set, else none. */
-  builder?: 'docker' | 'buildah' | 'none';
+  /** Default: docker when the engine is there, else (with a registry) kaniko when kubernetes is, else buildah; else none. */
+  builder?: 'docker' | 'buildah' | 'kaniko' | 'none';
   /** Where built images go (push) and how containers name them (pull). */
   registry?: RegistrySettings;
   /** A Docker config.json with registry credentials; default $DOCKER_CONFIG/config.json or ~/.docker/config.json when present. */
@@ -57,8 +58,8 @@ export async function openContainers(home: string, instanceId: string, o: Contai
     engine = await connectDocker(o, notes);
     if (engine) backends.push(createDockerBackend({ engine, instanceId, ...(credentials ? { credentials } : {}) }));
     const kubernetes = await openKubernetes(instanceId, o.kubernetes ?? {}, credentials, notes);
-    if (kubernetes) backends.push(kubernetes);
-    const builder = chooseBuilder(home, engine, credentials, o, notes);
+    if (kubernetes) backends.push(kubernetes.backend);
+    const builder = chooseBuilder({ home, instanceId, engine, kubernetes, credentials }, o, notes);
     const registry = o.registry;
     const images = builder && new ImageBuilds({
       builder,
@@ -88,8 +89,17 @@ async function connectDocker(o: ContainerOptions, notes: string[]): Promise<Dock
   }
 }
 
-function chooseBuilder(home: string, engine: DockerEngine | undefined, credentials: CredentialStore | undefined, o: ContainerOptions, notes: string[]): Builder | undefined {
-  const choice = o.builder ?? (engine ? 'docker' : o.registry ? 'buildah' : 'none');
+interface Found {
+  home: string;
+  instanceId: string;
+  engine: DockerEngine | undefined;
+  kubernetes: OpenedKubernetes | undefined;
+  credentials: CredentialStore | undefined;
+}
+
+/** Default: docker with an engine; else Kaniko in the cluster, or buildah here, when images have a registry to go to. */
+function chooseBuilder({ home, instanceId, engine, kubernetes, credentials }: Found, o: ContainerOptions, notes: string[]): Builder | undefined {
+  const choice = o.builder ?? (engine ? 'docker' : !o.registry ? 'none' : kubernetes ? 'kaniko' : 'buildah');
   const registry = o.registry && {
     client: new RegistryClient({ ...(credentials ? { credentials } : {}), ...(o.registry.insecure ? { insecure: o.registry.insecure } : {}) }),
     ...(credentials ? { credentials } : {}),
@@ -103,6 +113,11 @@ function chooseBuilder(home: string, engine: DockerEngine | undefined, credentia
       if (!engine) throw new ContainerSetupError('the docker builder needs a Docker engine, and none answers');
       notes.push(`builder: docker${o.registry ? `, pushing to ${o.registry.push}` : ' (images stay in the engine)'}`);
       return new DockerBuilder({ engine, ...(registry ? { registry } : {}) });
+    case 'kaniko':
+      if (!kubernetes) throw new ContainerSetupError('the kaniko builder runs in the cluster: configure the kubernetes backend (--kubeconfig, or run in a pod)');
+      if (!registry || !o.registry) throw new ContainerSetupError('the kaniko builder pushes to a registry: set --registry-push');
+      notes.push(`builder: kaniko in namespace ${kubernetes.namespace}, pushing to ${o.registry.push}`);
+      return new KanikoBuilder({ kubeConfig: kubernetes.kubeConfig, namespace: kubernetes.namespace, instanceId, registry });
     case 'buildah': {
       if (!registry || !o.registry) throw new ContainerSetupError('the buildah builder pushes to a registry: set --registry-push');
       const root = join(home, 'buildah');

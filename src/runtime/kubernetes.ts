@@ -2,6 +2,7 @@
 // account) or an explicit kubeconfig. Never a default kubeconfig found lying around: a worker
 // must not start creating pods in whatever cluster ~/.kube happens to point at.
 import { readFile } from 'node:fs/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { createKubernetesBackend, kubeConfigFrom, type KubernetesBackend } from '../backends/kubernetes/index.js';
 import type { CredentialStore } from '../builders/registry/index.js';
@@ -25,7 +26,14 @@ export class KubernetesSetupError extends Error {
   override readonly name = 'KubernetesSetupError';
 }
 
-export async function openKubernetes(instanceId: string, o: KubernetesOptions, credentials: CredentialStore | undefined, notes: string[]): Promise<KubernetesBackend | undefined> {
+/** The backend, and the cluster and namespace it uses (for Kaniko builds there too). */
+export interface OpenedKubernetes {
+  backend: KubernetesBackend;
+  kubeConfig: KubeConfig;
+  namespace: string;
+}
+
+export async function openKubernetes(instanceId: string, o: KubernetesOptions, credentials: CredentialStore | undefined, notes: string[]): Promise<OpenedKubernetes | undefined> {
   const mode = o.mode ?? 'auto';
   if (mode === 'off') return undefined;
   const inCluster = o.kubeconfig === undefined && process.env.KUBERNETES_SERVICE_HOST !== undefined;
@@ -43,7 +51,7 @@ export async function openKubernetes(instanceId: string, o: KubernetesOptions, c
       kubeConfig, namespace, instanceId, ...(podTemplate ? { podTemplate } : {}), ...(pullSecret ? { pullSecret } : {}),
     });
     notes.push(`kubernetes: ${inCluster ? 'in-cluster' : `${o.kubeconfig}${o.context ? ` (context ${o.context})` : ''}`}, namespace ${namespace}`);
-    return backend;
+    return { backend, kubeConfig, namespace };
   } catch (e) {
     throw e instanceof KubernetesSetupError ? e : new KubernetesSetupError(`the kubernetes backend: ${formatError(e)}`);
   }

@@ -86,7 +86,7 @@ class CountingBuilder implements Builder {
   constructor(private readonly inner: Builder) {}
   get name(): Builder['name'] { return this.inner.name; }
   exists(ref: string, signal: AbortSignal): Promise<boolean> { return this.inner.exists(ref, signal); }
-  build(req: BuildRequest): Promise<void> { this.builds++; return this.inner.build(req); }
+  build(req: BuildRequest): Promise<string | void> { this.builds++; return this.inner.build(req); }
 }
 
 const signal = (): AbortSignal => new AbortController().signal;

@@ -3,26 +3,35 @@
 // mid-task whose successor adopts the pod, and `wharf k8s check` naming a verb RBAC denies.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { allLogs, expectTakenOver, jobEnd, sigkill, submit, untilLog } from '../helpers/api.js';
 import { cliEnv, runCli, startServer, tempHome, type Server } from '../helpers/cli.js';
+import { dockerConfigJson, registryCredentials } from '../../src/builders/registry/index.js';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { pushBaseImage } from '../infra/base-image.js';
 import { testDocker } from '../infra/docker.js';
+import { kanikoImage } from '../infra/kaniko.js';
+import { startRegistry, type TestRegistry } from '../infra/registry.js';
 import { startSimulator, type Simulator } from '../k8s-sim/index.js';
 import { createDockerKubelet } from '../k8s-sim/kubelet/index.js';
 
-/** Resolves once the namespace has no pod, from a watch (the job's end is recorded before its pod is deleted). */
-async function untilNoPods(sim: Simulator): Promise<void> {
+/**
+ * Resolves once the namespace has no pod (or secret), from a watch: the job's end is recorded
+ * before its pod is deleted, and a pod's pull secret goes after it.
+ */
+async function untilNone(sim: Simulator, resource: 'pods' | 'secrets' = 'pods'): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromOptions(sim.kubeConfigOptions());
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default' });
+  const core = kc.makeApiClient(CoreV1Api);
+  const list = resource === 'pods' ? await core.listNamespacedPod({ namespace: 'default' }) : await core.listNamespacedSecret({ namespace: 'default' });
   const live = new Set(list.items.map((p) => p.metadata?.name ?? ''));
   if (live.size === 0) return;
   let abort: AbortController | undefined;
   await new Promise<void>((resolve, reject) => {
-    void new Watch(kc).watch('/api/v1/namespaces/default/pods', { resourceVersion: list.metadata?.resourceVersion }, (type: string, pod: V1Pod) => {
-      const name = pod.metadata?.name ?? '';
+    void new Watch(kc).watch(`/api/v1/namespaces/default/${resource}`, { resourceVersion: list.metadata?.resourceVersion }, (type: string, obj: { metadata?: { name?: string } }) => {
+      const name = obj.metadata?.name ?? '';
       if (type === 'DELETED') live.delete(name);
       else if (type === 'ADDED') live.add(name);
       if (live.size === 0) resolve();
@@ -78,7 +87,7 @@ describe('kubernetes tasks through wharf serve', { timeout: 240_000 }, () => {
     assert.equal(await text('ok'), 'ok 1\nok 2\nok 3\n');
     assert.equal(await text('bad'), 'failing\n');
     assert.deepEqual((await text('first')).split('\n').filter(Boolean).sort(), ['one', 'two']);
-    await untilNoPods(sim);
+    await untilNone(sim);
   });
 
   test('SIGKILL the server mid-task: the restarted worker adopts the pod; no line lost or doubled; no pod left', async () => {
@@ -90,7 +99,66 @@ describe('kubernetes tasks through wharf serve', { timeout: 240_000 }, () => {
     await sigkill(server!);
     server = await startServer(args(), env);
     await expectTakenOver(server, job.id, 30);
-    await untilNoPods(sim);
+    await untilNone(sim);
+  });
+});
+
+describe('a build with Kaniko in the cluster', { timeout: 240_000 }, () => {
+  const home = tempHome();
+  let sim: Simulator | undefined;
+  let registry: TestRegistry | undefined;
+  let server: Server | undefined;
+  const PASSWORD = 'kaniko-e2e-pw';
+  after(async () => {
+    await server?.stop();
+    await sim?.stop();
+    await registry?.stop();
+    home.cleanup();
+  });
+
+  test('pushes through the push host, the task runs by digest through the pull host with a managed pull secret; the repeat is skipped', async () => {
+    const docker = await testDocker();
+    await kanikoImage(docker);
+    registry = await startRegistry({ auth: 'htpasswd', users: { wharf: PASSWORD } });
+    const engine = new DockerEngine({ host: docker.host });
+    const base = await pushBaseImage(engine, docker, registry.host, 'wharf', PASSWORD);
+    engine.close();
+    sim = await startSimulator({ kubelet: (host) => createDockerKubelet({ host, dockerHost: docker.host }) });
+    const kubeconfig = join(home.dir, 'kubeconfig');
+    writeFileSync(kubeconfig, sim.kubeConfigYaml());
+    const config = join(home.dir, 'docker-config.json');
+    const creds = registryCredentials('wharf', PASSWORD);
+    writeFileSync(config, dockerConfigJson({ [registry.host]: creds, [registry.alias]: creds }), { mode: 0o600 });
+    server = await startServer([
+      '--docker', 'off', '--kubernetes', 'on', '--kubeconfig', kubeconfig, '--builder', 'kaniko',
+      '--registry-push', `${registry.alias}/wharf`, '--registry-pull', `${registry.host}/wharf`,
+      '--docker-config', config, '--manage-pull-secrets',
+    ], cliEnv({ WHARF_HOME: join(home.dir, 'wharf') }));
+    const ctx = join(home.dir, 'ctx');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY msg /msg\n`);
+    writeFileSync(join(ctx, 'msg'), 'built by kaniko\n');
+    const spec = { name: 'k', tasks: { app: { build: { context: ctx }, command: ['cat', '/msg'] } } };
+
+    const run = async (): Promise<{ out: string; system: string }> => {
+      const job = await submit(server!, spec);
+      assert.equal(job.tasks[0]?.backend, 'kubernetes');
+      const end = await jobEnd(server!, job.id);
+      const logs = await allLogs(server!, job.id);
+      const text = (s: string): string => logs.filter((l) => (s === 'system') === (l.stream === 'system')).map((l) => l.text).join('');
+      assert.equal(end.state, 'succeeded', text('system'));
+      return { out: text('stdout'), system: text('system') };
+    };
+    const first = await run();
+    assert.equal(first.out, 'built by kaniko\n');
+    assert.match(first.system, new RegExp(`\\[build\\] building ${registry.alias}/wharf/builds:[0-9a-f]{32} with kaniko`));
+    assert.match(first.system, new RegExp(`\\[build\\] the task runs ${registry.host}/wharf/builds@sha256:[0-9a-f]{64}`));
+    assert.ok(!first.system.includes(PASSWORD));
+    const second = await run();
+    assert.equal(second.out, 'built by kaniko\n');
+    assert.match(second.system, /exists, build skipped/);
+    await untilNone(sim);
+    await untilNone(sim, 'secrets'); // the pull secrets go with their pods
   });
 });
 
