@@ -36,6 +36,9 @@ program.command('serve')
   .option('--pod-template <file>', 'YAML merged into every pod (see docs/kubernetes.md) [WHARF_POD_TEMPLATE]')
   .option('--pull-secret <name>', 'an existing dockerconfigjson secret for every pod [WHARF_PULL_SECRET]')
   .option('--manage-pull-secrets', 'make a pull secret per pod from the registry credentials')
+  .option('--kaniko-image <image>', 'the Kaniko executor image (default ghcr.io/osscontainertools/kaniko:v1.28.3)')
+  .option('--kaniko-cache-repo <repo>', 'a layer cache repository for Kaniko (--cache=true)')
+  .option('--kaniko-flag <flag>', 'an extra executor flag, e.g. --snapshot-mode=redo (repeatable)', collect, [])
   .action(async (o) => exit((await import('./commands/serve.js')).serve(o)));
 
 program.command('run')

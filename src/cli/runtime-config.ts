@@ -27,6 +27,9 @@ export interface ContainerFlags {
   podTemplate?: string;
   pullSecret?: string;
   managePullSecrets?: boolean;
+  kanikoImage?: string;
+  kanikoCacheRepo?: string;
+  kanikoFlag?: string[];
 }
 
 const DOCKER_MODES = ['auto', 'on', 'off'] as const;
@@ -68,6 +71,13 @@ export function containerOptions(f: ContainerFlags, env: NodeJS.ProcessEnv = pro
   set('pullSecret', f.pullSecret ?? env.WHARF_PULL_SECRET);
   if (f.managePullSecrets) k.managePullSecrets = true;
   o.kubernetes = k;
+  const flags = f.kanikoFlag ?? [];
+  const bad = flags.find((x) => !/^--[a-z][a-z0-9-]*(=.*)?$/.test(x));
+  if (bad !== undefined) throw new ApiError('invalid', `--kaniko-flag: expected an executor flag such as "--snapshot-mode=redo", got ${JSON.stringify(bad)}`);
+  o.kaniko = {
+    ...(f.kanikoImage ? { image: f.kanikoImage } : {}), ...(f.kanikoCacheRepo ? { cacheRepo: f.kanikoCacheRepo } : {}),
+    ...(flags.length ? { extraFlags: flags } : {}),
+  };
   return o;
 }
 

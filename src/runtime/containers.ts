@@ -28,6 +28,8 @@ export interface ContainerOptions {
   /** A Docker config.json with registry credentials; default $DOCKER_CONFIG/config.json or ~/.docker/config.json when present. */
   dockerConfig?: string;
   kubernetes?: KubernetesOptions;
+  /** Kaniko's image, a cache repository (`--cache=true --cache-repo`), extra executor flags. */
+  kaniko?: { image?: string; cacheRepo?: string; extraFlags?: string[] };
 }
 
 /** Repository (under the registry prefix) that content-addressed builds are tagged in. */
@@ -117,7 +119,11 @@ function chooseBuilder({ home, instanceId, engine, kubernetes, credentials }: Fo
       if (!kubernetes) throw new ContainerSetupError('the kaniko builder runs in the cluster: configure the kubernetes backend (--kubeconfig, or run in a pod)');
       if (!registry || !o.registry) throw new ContainerSetupError('the kaniko builder pushes to a registry: set --registry-push');
       notes.push(`builder: kaniko in namespace ${kubernetes.namespace}, pushing to ${o.registry.push}`);
-      return new KanikoBuilder({ kubeConfig: kubernetes.kubeConfig, namespace: kubernetes.namespace, instanceId, registry });
+      return new KanikoBuilder({
+        kubeConfig: kubernetes.kubeConfig, namespace: kubernetes.namespace, instanceId, registry,
+        ...(o.kaniko?.image ? { image: o.kaniko.image } : {}), ...(o.kaniko?.cacheRepo ? { cacheRepo: o.kaniko.cacheRepo } : {}),
+        ...(o.kaniko?.extraFlags?.length ? { extraFlags: o.kaniko.extraFlags } : {}),
+      });
     case 'buildah': {
       if (!registry || !o.registry) throw new ContainerSetupError('the buildah builder pushes to a registry: set --registry-push');
       const root = join(home, 'buildah');
