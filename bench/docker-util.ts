@@ -1,8 +1,11 @@
 // Shared by the docker benchmarks: statistics, talking to `wharf serve`, and the raw Engine API
 // baseline (the same container, hardened the way the docker backend hardens it, no Wharf).
+import { spawnSync } from 'node:child_process';
 import type { DockerEngine } from '../src/docker/engine.js';
 import { jsonLines } from '../src/docker/streams.js';
 import type { JobView } from '../src/spec/api.js';
+import { importBusybox } from '../test/infra/busybox.js';
+import { startDockerd, type Dockerd } from '../test/infra/dockerd.js';
 
 /** Longest wait for one job (or one batch) before the bench gives up with an error. */
 const WAIT_MS = 120_000;
@@ -149,5 +152,45 @@ export class Cleanups {
       }
     }
     this.#steps.length = 0;
+  }
+}
+
+/** What a bench that needs a Docker engine gets: its own dockerd, the busybox image, cleanups. */
+export interface BenchEngine {
+  dockerd: Dockerd;
+  busybox: string;
+  cleanups: Cleanups;
+}
+
+/**
+ * Runs `fn` with a fresh dockerd and busybox, cleaning up everything registered in `cleanups`
+ * at the end, on failure and on Ctrl-C (what waited then fails, and `finally` blocks run).
+ * Skips, saying so, when there is no dockerd.
+ */
+export async function withBenchEngine(what: string, fn: (e: BenchEngine) => Promise<void>): Promise<void> {
+  if (spawnSync('dockerd', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.log(`${what} benchmarks skipped: no dockerd on PATH`);
+    return;
+  }
+  const cleanups = new Cleanups();
+  let interrupted: string | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
+    void cleanups.run();
+    setTimeout(() => process.exit(130), 20_000).unref();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const dockerd = await startDockerd();
+    cleanups.add(() => dockerd.stop());
+    await fn({ dockerd, busybox: await importBusybox(dockerd.socketPath), cleanups });
+  } catch (e) {
+    if (interrupted) throw new Error(`the ${what} benchmarks were interrupted (${interrupted})`);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanups.run();
   }
 }

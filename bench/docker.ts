@@ -3,15 +3,12 @@
 //   4. one no-op docker task end to end vs create + start + wait + remove through the Engine API
 //   5. one job of 50 independent no-op docker tasks, --concurrency 50, vs 50 raw containers in flight
 //   6. a task whose build exists in the registry: the skip, through serve and in-process (docker-build.ts)
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerEngine } from '../src/docker/engine.js';
 import { cliEnv, startServer, type Server } from '../test/helpers/cli.js';
-import { importBusybox } from '../test/infra/busybox.js';
-import { startDockerd } from '../test/infra/dockerd.js';
 import { benchBuildSkip } from './docker-build.js';
-import { allRemoved, Cleanups, f1, jobEnded, median, percentile, RAW_LABEL, rawRun, submit, submitToStart, succeeded } from './docker-util.js';
+import { allRemoved, Cleanups, f1, withBenchEngine, jobEnded, median, percentile, RAW_LABEL, rawRun, submit, submitToStart, succeeded } from './docker-util.js';
 
 export interface DockerBench {
   host: string;
@@ -24,29 +21,9 @@ export interface DockerBench {
 }
 
 export async function benchDocker(home: string): Promise<void> {
-  if (spawnSync('dockerd', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    console.log('4-6. docker benchmarks skipped: no dockerd on PATH');
-    return;
-  }
-  const cleanups = new Cleanups();
-  // Ctrl-C mid-bench: stop dockerd (and unmount its netns), the registry and the servers now; what
-  // waited on them fails, and the callers' `finally` blocks remove the temporary directories.
-  let interrupted: string | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    interrupted = signal;
-    void cleanups.run();
-    setTimeout(() => process.exit(130), 20_000).unref();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const t0 = performance.now();
-    const dockerd = await startDockerd();
-    cleanups.add(() => dockerd.stop());
-    const busybox = await importBusybox(dockerd.socketPath);
+  await withBenchEngine('4-6. docker', async ({ dockerd, busybox, cleanups }) => {
     const engine = new DockerEngine({ host: dockerd.host });
     cleanups.add(() => engine.close());
-    console.log(`   (dockerd started and busybox imported in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     const b: DockerBench = {
       host: dockerd.host, socketPath: dockerd.socketPath, busybox, engine, cleanups,
       async serve(name, args) {
@@ -60,14 +37,7 @@ export async function benchDocker(home: string): Promise<void> {
     await benchOneTask(b);
     await benchFifty(b);
     await benchBuildSkip(b, home);
-  } catch (e) {
-    if (interrupted) throw new Error(`the docker benchmarks were interrupted (${interrupted})`);
-    throw e;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await cleanups.run();
-  }
+  });
 }
 
 async function benchOneTask(b: DockerBench): Promise<void> {

@@ -5,16 +5,13 @@
 //      duration, vs a per-pod phase poll (runner-container-hooks' waitForPodPhases backoff)
 //   8. one job of 200 independent no-op tasks, --concurrency 50: tasks/s and submit → running,
 //      vs the same 200 pods created straight through client-node, 50 in flight, one watch
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliEnv, startServer, type Server } from '../test/helpers/cli.js';
-import { importBusybox } from '../test/infra/busybox.js';
-import { startDockerd } from '../test/infra/dockerd.js';
 import { startSimulator, type Simulator } from '../test/k8s-sim/index.js';
 import { createDockerKubelet } from '../test/k8s-sim/kubelet/index.js';
 import { directPods, phasePoll, untilNoPods } from './kubernetes-baseline.js';
-import { Cleanups, f1, jobEnded, median, percentile, submit, submitToStart, succeeded } from './docker-util.js';
+import { Cleanups, f1, withBenchEngine, jobEnded, median, percentile, submit, submitToStart, succeeded } from './docker-util.js';
 
 interface KubeBench {
   sim: Simulator;
@@ -27,30 +24,13 @@ interface KubeBench {
 type Counted = ReturnType<Simulator['counts']['snapshot']>;
 
 export async function benchKubernetes(home: string): Promise<void> {
-  if (spawnSync('dockerd', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    console.log('7-8. kubernetes benchmarks skipped: no dockerd on PATH (the simulator runs pods as containers)');
-    return;
-  }
-  const cleanups = new Cleanups();
-  let interrupted: string | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    interrupted = signal;
-    void cleanups.run();
-    setTimeout(() => process.exit(130), 20_000).unref();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const t0 = performance.now();
+  // The simulator runs the pods as containers of the bench's own dockerd.
+  await withBenchEngine('7-8. kubernetes', async ({ dockerd, busybox, cleanups }) => {
     mkdirSync(home, { recursive: true });
-    const dockerd = await startDockerd();
-    cleanups.add(() => dockerd.stop());
-    const busybox = await importBusybox(dockerd.socketPath);
     const sim = await startSimulator({ kubelet: (host) => createDockerKubelet({ host, dockerHost: dockerd.host }), token: 'bench-token' });
     cleanups.add(() => sim.stop());
     const kubeconfig = join(home, 'kubeconfig');
     writeFileSync(kubeconfig, sim.kubeConfigYaml(), { mode: 0o600 });
-    console.log(`   (dockerd, busybox and the simulator ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     const b: KubeBench = {
       sim, busybox, cleanups,
       async serve(name, args) {
@@ -63,14 +43,7 @@ export async function benchKubernetes(home: string): Promise<void> {
     };
     await benchRequestsPerTask(b);
     await benchTwoHundred(b);
-  } catch (e) {
-    if (interrupted) throw new Error(`the kubernetes benchmarks were interrupted (${interrupted})`);
-    throw e;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await cleanups.run();
-  }
+  });
 }
 
 /** One job of `n` tasks running `command`; what the API server saw from its submit until its last pod is gone. */

@@ -20,7 +20,6 @@ import { watchPod } from './pod-watch.js';
 
 export const DEFAULT_KANIKO_IMAGE = 'ghcr.io/osscontainertools/kaniko:v1.28.3';
 const TAIL_LINES = 12;
-// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const STDIN_CHANNEL = Buffer.from([0]);
