@@ -92,16 +92,11 @@ export class AttemptRunner {
       await sink.close();
     } catch (e) {
       if (this.stopCause?.kind === 'lease_lost' || e instanceof LeaseLostError) return this.abandon(runId);
-      if (e instanceof NotStarted) {
-        outcome = e.outcome;
-        sink.system(`[wharf] ${describeOutcome(outcome)}`);
-        await sink.close().catch((err: unknown) => o.report(`storing the last logs of ${runId}: ${formatError(err)}`));
-      } else {
-        outcome = { kind: 'error', reason: formatError(e) };
-        sink.system(`[wharf] ${outcome.reason}`);
-        await sink.close().catch((err: unknown) => o.report(`storing the last logs of ${runId}: ${formatError(err)}`));
-        await this.stopRun(0);
-      }
+      const notStarted = e instanceof NotStarted;
+      outcome = notStarted ? e.outcome : { kind: 'error', reason: formatError(e) };
+      sink.system(`[wharf] ${notStarted ? describeOutcome(outcome) : formatError(e)}`);
+      await sink.close().catch((err: unknown) => o.report(`storing the last logs of ${runId}: ${formatError(err)}`));
+      if (!notStarted) await this.stopRun(0);
     } finally {
       for (const t of this.timers) clearTimeout(t);
       o.watcher.forget(runId);
