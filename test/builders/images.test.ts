@@ -46,6 +46,21 @@ class ScriptedBuilder implements Builder {
 
 const refs = (tag: string): { push: string; pull: string } => ({ push: `localhost:5000/app:${tag}`, pull: `127.0.0.1:5000/app:${tag}` });
 
+/** One build held at its gate, with a second request of the same tag joined to it. */
+async function twoWaiters(build: BuildPlan) {
+  const builder = new ScriptedBuilder();
+  const gate = deferred();
+  builder.gate = gate;
+  const images = new ImageBuilds({ builder, refs });
+  const lb = joiningLog();
+  const a = images.resolve(build, () => undefined, new AbortController().signal);
+  await builder.started.promise;
+  const b = images.resolve(build, lb.log, new AbortController().signal);
+  // b joins once its own digest is done; the build is still held at the gate.
+  await lb.joined;
+  return { builder, gate, images, lb, a, b };
+}
+
 describe('ImageBuilds', () => {
   let dir: string;
   let build: BuildPlan;
@@ -77,16 +92,8 @@ describe('ImageBuilds', () => {
   });
 
   it('builds once for concurrent requests of one tag; both logs see the build', async () => {
-    const builder = new ScriptedBuilder();
-    builder.gate = deferred();
-    const images = new ImageBuilds({ builder, refs });
-    const lb = joiningLog();
-    const a = images.resolve(build, () => undefined, new AbortController().signal);
-    await builder.started.promise;
-    const b = images.resolve(build, lb.log, new AbortController().signal);
-    // b joins once its own digest is done; the build is still held at the gate.
-    await lb.joined;
-    builder.gate.resolve();
+    const { builder, gate, lb, a, b } = await twoWaiters(build);
+    gate.resolve();
     const [ra, rb] = await Promise.all([a, b]);
     assert.equal(builder.builds.length, 1);
     assert.equal(ra.image, rb.image);
@@ -96,15 +103,8 @@ describe('ImageBuilds', () => {
   });
 
   it('rejects every waiter with the build\'s error, and a later request builds afresh', async () => {
-    const builder = new ScriptedBuilder();
-    builder.gate = deferred();
-    const images = new ImageBuilds({ builder, refs });
-    const lb = joiningLog();
-    const a = images.resolve(build, () => undefined, new AbortController().signal);
-    await builder.started.promise;
-    const b = images.resolve(build, lb.log, new AbortController().signal);
-    await lb.joined;
-    builder.gate.reject(new BuildError('docker build of x failed: boom'));
+    const { builder, gate, images, a, b } = await twoWaiters(build);
+    gate.reject(new BuildError('docker build of x failed: boom'));
     await assert.rejects(a, /boom/);
     await assert.rejects(b, /boom/);
     builder.gate = undefined;

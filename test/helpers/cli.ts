@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { stopChild } from './stop-child.js';
 
 export const CLI = new URL('../../bin/main.js', import.meta.url).pathname;
 
@@ -65,13 +66,6 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv): Promi
     url,
     child,
     stderr: () => err,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop: () => stopChild(child, 15_000),
   };
 }

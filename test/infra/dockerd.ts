@@ -1,9 +1,9 @@
 // Starts a real dockerd for the tests, with loopback-only containers (no bridge, no iptables),
 // its own socket, data and exec roots in a temporary directory, and stops it without a trace.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { stopChild } from '../helpers/stop-child.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,14 +36,8 @@ export async function startDockerd(): Promise<Dockerd> {
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { log += d; });
-  const exited = once(child, 'exit');
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopChild(child, 15_000);
     // dockerd leaves its default network namespace mounted; rm fails under a mount point.
     spawnSync('umount', [join(dir, 'exec', 'netns', 'default')], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });

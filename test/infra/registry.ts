@@ -11,6 +11,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stopChild } from '../helpers/stop-child.js';
 
 const run = promisify(execFile);
 
@@ -122,15 +123,7 @@ async function serve(dir: string, port: number, auth: string): Promise<() => Pro
   const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { log = (log + d).slice(-16_384); });
-  const exited = once(child, 'exit');
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(t);
-    }
-  };
+  const stop = (): Promise<void> => stopChild(child, 5_000);
   const deadline = Date.now() + READY_WITHIN_MS;
   let delay = 10;
   for (;;) {
