@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parseRegistrySettings } from '../builders/registry/settings.js';
 import { ApiError } from '../client/types.js';
 import { formatError } from '../core/format-error.js';
+import { duration } from './flags.js';
 import type { ContainerOptions } from '../runtime/containers.js';
 import type { KubernetesOptions } from '../runtime/kubernetes.js';
 import { parsePolicy, type Policy } from '../spec/policy.js';
@@ -27,6 +28,9 @@ export interface ContainerFlags {
   podTemplate?: string;
   pullSecret?: string;
   managePullSecrets?: boolean;
+  pendingTimeout?: string;
+  dockerSidecarImage?: string;
+  kataRuntimeClass?: string;
   kanikoImage?: string;
   kanikoCacheRepo?: string;
   kanikoFlag?: string[];
@@ -70,6 +74,9 @@ export function containerOptions(f: ContainerFlags, env: NodeJS.ProcessEnv = pro
   set('podTemplate', f.podTemplate ?? env.WHARF_POD_TEMPLATE);
   set('pullSecret', f.pullSecret ?? env.WHARF_PULL_SECRET);
   if (f.managePullSecrets) k.managePullSecrets = true;
+  if (f.pendingTimeout !== undefined) k.pendingTimeoutMs = duration('--pending-timeout', f.pendingTimeout);
+  if (f.dockerSidecarImage) k.dockerSidecarImage = f.dockerSidecarImage;
+  if (f.kataRuntimeClass) k.kataRuntimeClass = f.kataRuntimeClass;
   o.kubernetes = k;
   const flags = f.kanikoFlag ?? [];
   const bad = flags.find((x) => !/^--[a-z][a-z0-9-]*(=.*)?$/.test(x));

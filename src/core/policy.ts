@@ -17,6 +17,9 @@ function taskErrors(at: string, t: TaskSpec, p: Policy): ErrorDetail[] {
   for (const [i, c] of (t.capabilities ?? []).entries()) {
     if (!p.allowedCapabilities.includes(c)) refuse(`capabilities[${i}]`, `allowedCapabilities: ${JSON.stringify(p.allowedCapabilities)}`, `capability ${c}`);
   }
+  for (const [i, f] of (t.features ?? []).entries()) {
+    if (!p.allowedFeatures.includes(f)) refuse(`features[${i}]`, `allowedFeatures: ${JSON.stringify(p.allowedFeatures)}`, `feature ${f}`);
+  }
   if (t.network !== undefined && !networkAllowed(t.network, p.allowedNetworks)) {
     refuse('network', `allowedNetworks: ${JSON.stringify(p.allowedNetworks)}`, `network ${JSON.stringify(t.network)}`);
   }

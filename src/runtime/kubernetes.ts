@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { createKubernetesBackend, kubeConfigFrom, type KubernetesBackend } from '../backends/kubernetes/index.js';
+import { createKubernetesBackend, DEFAULT_FEATURE_SETTINGS, kubeConfigFrom, type KubernetesBackend } from '../backends/kubernetes/index.js';
 import type { CredentialStore } from '../builders/registry/index.js';
 import { formatError } from '../core/format-error.js';
 
@@ -20,6 +20,11 @@ export interface KubernetesOptions {
   /** An existing dockerconfigjson secret for every pod; else `managePullSecrets` with the credentials. */
   pullSecret?: string;
   managePullSecrets?: boolean;
+  /** A pod pending this long ends start_failed (default 5 min). */
+  pendingTimeoutMs?: number;
+  /** The `docker` feature's sidecar image; the `kata` feature's RuntimeClass. */
+  dockerSidecarImage?: string;
+  kataRuntimeClass?: string;
 }
 
 export class KubernetesSetupError extends Error {
@@ -49,6 +54,11 @@ export async function openKubernetes(instanceId: string, o: KubernetesOptions, c
     const namespace = o.namespace ?? 'default';
     const backend = createKubernetesBackend({
       kubeConfig, namespace, instanceId, ...(podTemplate ? { podTemplate } : {}), ...(pullSecret ? { pullSecret } : {}),
+      ...(o.pendingTimeoutMs !== undefined ? { pendingTimeoutMs: o.pendingTimeoutMs } : {}),
+      features: {
+        dockerImage: o.dockerSidecarImage ?? DEFAULT_FEATURE_SETTINGS.dockerImage,
+        kataRuntimeClass: o.kataRuntimeClass ?? DEFAULT_FEATURE_SETTINGS.kataRuntimeClass,
+      },
     });
     notes.push(`kubernetes: ${inCluster ? 'in-cluster' : `${o.kubeconfig}${o.context ? ` (context ${o.context})` : ''}`}, namespace ${namespace}`);
     return { backend, kubeConfig, namespace };

@@ -4,7 +4,7 @@ import type { ErrorDetail } from './api.js';
 import type { BackendName, JobSpec, TaskSpec } from './schema.js';
 
 /** Fields only container backends (docker, kubernetes) understand. */
-const CONTAINER_FIELDS = ['image', 'build', 'user', 'network', 'capabilities', 'privileged', 'writableRootfs', 'inputs', 'outputs'] as const;
+const CONTAINER_FIELDS = ['image', 'build', 'user', 'network', 'capabilities', 'privileged', 'writableRootfs', 'inputs', 'outputs', 'features'] as const;
 
 export interface PlacementOptions {
   /** Backend of a task that names none and has no image or build. */
@@ -54,6 +54,9 @@ function taskErrors(at: string, t: TaskSpec, backend: BackendName, available: re
     for (const f of ['inputs', 'outputs', 'network'] as const) {
       if (t[f] !== undefined) errors.push({ path: `${at}.${f}`, message: `the kubernetes backend does not support ${f} yet` });
     }
+  }
+  if (backend === 'docker' && t.features !== undefined) {
+    errors.push({ path: `${at}.features`, message: 'features are pod additions: only the kubernetes backend has them' });
   }
   if (backend === 'kubernetes' && t.user !== undefined && !/^\d+(?::\d+)?$/.test(t.user)) {
     errors.push({ path: `${at}.user`, message: `expected a numeric user ("1000" or "1000:1000") on the kubernetes backend, got ${JSON.stringify(t.user)}: Kubernetes cannot look user names up in the image` });

@@ -1,6 +1,6 @@
 // Turns a validated job spec into the plan the core and the store work with: durations in
 // milliseconds, defaults applied. Pure.
-import type { BackendName, JobSpec, TaskSpec } from './schema.js';
+import type { BackendName, Feature, JobSpec, TaskSpec } from './schema.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt; a task has at most 1 + limit attempts. */
@@ -37,6 +37,8 @@ export interface TaskPlan {
   inputs?: CopySpec[];
   /** Container files or directories copied out to the host after it ends. */
   outputs?: CopySpec[];
+  /** Pod additions (kubernetes): a Docker sidecar, a Kata runtime class. */
+  features?: Feature[];
 }
 
 export interface BuildPlan {
@@ -116,6 +118,7 @@ export function taskPlan(name: string, t: TaskSpec): TaskPlan {
   if (t.writableRootfs) plan.writableRootfs = true;
   if (t.inputs?.length) plan.inputs = t.inputs;
   if (t.outputs?.length) plan.outputs = t.outputs;
+  if (t.features?.length) plan.features = [...new Set(t.features)];
   return plan;
 }
 

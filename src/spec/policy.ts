@@ -5,6 +5,7 @@ import type { ErrorDetail } from './api.js';
 import { defaultErrorMap, issuesToErrors } from './errors.js';
 import { decodeJson } from './json-text.js';
 import { exceedsDepth, placed, TOO_DEEP } from './source.js';
+import { FEATURES } from './schema.js';
 import { decodeYaml } from './yaml-text.js';
 
 /** The capabilities Docker gives a non-privileged container by default. */
@@ -19,6 +20,8 @@ export const policySchema = z.strictObject({
   allowedCapabilities: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: (iss) => `expected a capability such as "NET_BIND_SERVICE", got ${JSON.stringify(iss.input)}` }))
     .default([...DEFAULT_CAPABILITIES])
     .meta({ description: 'Linux capabilities a task may add (default: those Docker gives a non-privileged container).' }),
+  allowedFeatures: z.array(z.enum(FEATURES, { error: (iss) => `expected one of ${FEATURES.join(', ')}, got ${JSON.stringify(iss.input)}` })).default([])
+    .meta({ description: 'Pod additions a task may ask for on Kubernetes (default none): "docker" needs privilege escalation and unconfined profiles in its sidecar, "kata" a RuntimeClass.' }),
   allowedNetworks: z.array(z.string().min(1)).default(['*'])
     .meta({ description: 'Networks a task may join besides "none"; "*" is any network except "host", which must be listed itself.' }),
   requireNonRoot: z.boolean({ error: 'expected true or false' }).default(false)

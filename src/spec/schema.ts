@@ -83,6 +83,10 @@ export const buildSchema = z
 
 const CAPABILITY_RE = /^[A-Z][A-Z0-9_]*$/;
 
+/** Named pod additions (seed 002's "capabilities"; Linux capabilities are `capabilities`). */
+export const FEATURES = ['docker', 'kata'] as const;
+export type Feature = (typeof FEATURES)[number];
+
 export const copySchema = (fromWhat: string, toWhat: string) => z.strictObject({
   from: fromWhat === 'container' ? absolutePath('an absolute path in the container') : hostPath,
   to: toWhat === 'container' ? absolutePath('an absolute directory in the container') : hostPath,
@@ -120,6 +124,9 @@ export const taskSchema = z
       .meta({ description: 'Host files or directories (from) copied into a container directory (to) before the task starts.' }),
     outputs: z.array(copySchema('container', 'host'), { error: 'expected a list of {from, to}' }).optional()
       .meta({ description: 'Container files or directories (from) copied into a host directory (to) after the task ends.' }),
+    features: z.array(z.enum(FEATURES, { error: (iss) => `expected one of ${FEATURES.join(', ')}, got ${typeof iss.input === 'string' ? JSON.stringify(iss.input) : describe(iss.input)}` }),
+      { error: 'expected a list of features, e.g. ["docker"]' }).optional()
+      .meta({ description: 'Pod additions on the kubernetes backend, where the server\'s policy allows them: "docker" (a rootless Docker engine beside the task, DOCKER_HOST set), "kata" (the pod runs in a Kata microVM).' }),
   })
   .meta({ description: 'One container run.' });
 

@@ -225,6 +225,9 @@ export class Worker {
           await tally(this.o.metrics, a.backend, 'stop', entry.backend.stop(run.runId, 0));
           await tally(this.o.metrics, a.backend, 'remove', entry.backend.remove(run.runId));
         }
+        // A worker that died half-way through a start may have left parts no run lists (a
+        // pod's pull secret made before the pod): removing the run by its id takes those too.
+        if (runs.length === 0) await tally(this.o.metrics, a.backend, 'remove', entry.backend.remove(a.attemptId));
       }
       if (await this.store.markLost(a, 'worker lost')) this.o.metrics.attemptLost();
     }

@@ -9,7 +9,7 @@ import { LABELS, type Backend, type RunExit, type RunLogChunk, type StartRequest
 import type { TaskPlan } from '../../src/spec/plan.js';
 import { Recorder } from '../helpers/recorder.js';
 import { testDocker, type TestDocker } from '../infra/docker.js';
-import { startSimulator, type Simulator } from '../k8s-sim/index.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../k8s-sim/index.js';
 import { createDockerKubelet } from '../k8s-sim/kubelet/index.js';
 
 export { Recorder };
@@ -33,9 +33,10 @@ export interface KCtx extends Side {
   cleanup(): Promise<void>;
 }
 
-export async function setup(file: string, opts: Partial<KubernetesBackendOptions> = {}): Promise<KCtx> {
+export async function setup(file: string, opts: Partial<KubernetesBackendOptions> = {}, simOpts: SimulatorOptions = {}): Promise<KCtx> {
   const docker = await testDocker();
   const sim = await startSimulator({
+    ...simOpts,
     kubelet: (host) => createDockerKubelet({ host, dockerHost: docker.host, timing: { syncMs: 100, pullBackoffMs: 300, pullBackoffMaxMs: 1000 } }),
   });
   const instanceId = `test-${file}-${randomBytes(4).toString('hex')}`;

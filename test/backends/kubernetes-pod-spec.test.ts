@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { MapCredentialStore, registryCredentials } from '../../src/builders/registry/index.js';
+import { DEFAULT_FEATURE_SETTINGS } from '../../src/backends/kubernetes/features.js';
 import { ANNOTATIONS, isDnsLabel, isLabelValue, labelValue, podLabels, podName } from '../../src/backends/kubernetes/names.js';
 import { buildPod, escapeExpansion, numericUser, type PodSettings } from '../../src/backends/kubernetes/pod-spec.js';
 import { pullSecretFor } from '../../src/backends/kubernetes/pull-secret.js';
@@ -13,7 +14,7 @@ import type { TaskPlan } from '../../src/spec/plan.js';
 
 const settings: PodSettings = {
   namespace: 'tasks', instanceId: 'inst-1', terminationGraceSeconds: 30, deadlineMarginSeconds: 60,
-  tmpBytes: 256 * 1024 * 1024, requireNonRoot: false, imagePullSecrets: [],
+  tmpBytes: 256 * 1024 * 1024, requireNonRoot: false, imagePullSecrets: [], features: DEFAULT_FEATURE_SETTINGS,
 };
 
 function req(plan: Partial<TaskPlan> = {}, runId = 'j0abc-build-1'): StartRequest {
@@ -266,6 +267,8 @@ describe('kubernetes pod template', () => {
       [{ spec: { containers: [{ name: 'side' }] } }, 'spec.containers[0].image', /non-empty string/],
       [{ spec: { volumes: [{ name: 'h', hostPath: { path: '/' } }] } }, 'spec.volumes[0].hostPath', /hostPath/],
       [{ spec: { volumes: [{ name: 'wharf-tmp', emptyDir: {} }] } }, 'spec.volumes[0].name', /\/tmp/],
+      [{ spec: { volumes: [{ name: 'wharf-docker-run', emptyDir: {} }] } }, 'spec.volumes[0].name', /Wharf's own/],
+      [{ spec: { initContainers: [{ name: 'wharf-docker', image: 'x' }] } }, 'spec.initContainers[0].name', /Wharf's own/],
       [{ metadata: { name: 'fixed' } }, 'metadata.name', /Wharf names each pod/],
       [{ metadata: { labels: { 'wharf.dev/instance': 'other' } } }, 'metadata.labels.wharf.dev/instance', /Wharf's own/],
       [{ metadata: { annotations: { 'wharf.dev/run-id': 'x' } } }, 'metadata.annotations.wharf.dev/run-id', /Wharf's own/],

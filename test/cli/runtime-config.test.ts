@@ -10,12 +10,15 @@ describe('containerOptions', () => {
     assert.deepEqual(o.registry, { push: 'localhost:5000/wharf', pull: '127.0.0.1:5000/wharf' });
     assert.deepEqual(o.kaniko, { cacheRepo: 'localhost:5000/cache', extraFlags: ['--snapshot-mode=redo'] });
     assert.deepEqual(o.kubernetes, { kubeconfig: '/k', namespace: 'ci' });
+    const k = containerOptions({ pendingTimeout: '90s', dockerSidecarImage: 'mirror/docker:dind-rootless', kataRuntimeClass: 'kata-fc' }, {}).kubernetes;
+    assert.deepEqual(k, { pendingTimeoutMs: 90_000, dockerSidecarImage: 'mirror/docker:dind-rootless', kataRuntimeClass: 'kata-fc' });
   });
 
   it('refuses what cannot work, naming the flag', () => {
     assert.throws(() => containerOptions({ builder: 'podman' }, {}), /--builder \(WHARF_BUILDER\): expected one of docker, buildah, kaniko, none, got "podman"/);
     assert.throws(() => containerOptions({ registryPull: 'x/y' }, {}), /need --registry-push/);
     assert.throws(() => containerOptions({ kanikoFlag: ['rm -rf /'] }, {}), /--kaniko-flag: expected an executor flag/);
+    assert.throws(() => containerOptions({ pendingTimeout: 'soon' }, {}), /--pending-timeout: expected a duration such as "30s", got "soon"/);
     assert.throws(() => containerOptions({}, { WHARF_KUBERNETES: 'maybe' }), /--kubernetes \(WHARF_KUBERNETES\): expected one of auto, on, off/);
   });
 });

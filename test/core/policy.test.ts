@@ -29,6 +29,19 @@ describe('policy', () => {
     assert.match(policyErrors(job({ user: 'root:1' }), p)[0]?.message ?? '', /user "root:1" is root/);
   });
 
+  it('allows no features by default, and those a policy lists', () => {
+    const k = (features: TaskSpec['features']): JobSpec => job({ backend: 'kubernetes', features });
+    assert.deepEqual(policyErrors(k(['kata', 'docker']), DEFAULT_POLICY), [
+      { path: 'tasks.t.features[0]', message: 'feature kata: refused by the server\'s policy (allowedFeatures: [])' },
+      { path: 'tasks.t.features[1]', message: 'feature docker: refused by the server\'s policy (allowedFeatures: [])' },
+    ]);
+    const p = policy('allowedFeatures: [kata]\n');
+    assert.deepEqual(policyErrors(k(['kata']), p), []);
+    assert.deepEqual(policyErrors(k(['docker']), p).map((e) => e.message), ['feature docker: refused by the server\'s policy (allowedFeatures: ["kata"])']);
+    const bad = parsePolicy('allowedFeatures: [gpu]\n');
+    assert.deepEqual(!bad.ok && bad.errors, [{ path: 'allowedFeatures[0]', message: 'expected one of docker, kata, got "gpu"' }]);
+  });
+
   it('does not apply to local tasks', () => {
     assert.deepEqual(policyErrors({ name: 'j', tasks: { t: { command: ['x'], backend: 'local' } } }, policy('requireNonRoot: true')), []);
   });

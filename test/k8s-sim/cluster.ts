@@ -41,7 +41,7 @@ export class Cluster {
   kubelet: Kubelet | undefined;
   readonly host: SimPodHost;
 
-  constructor(readonly version: KubeVersion, namespaces: NamespaceSpec[], historyLimit: number) {
+  constructor(readonly version: KubeVersion, namespaces: NamespaceSpec[], historyLimit: number, readonly runtimeClasses: readonly string[] = []) {
     this.pods = new ResourceStore<Pod>('pods', 'Pod', this.rev, historyLimit);
     this.secrets = new ResourceStore<Secret>('secrets', 'Secret', this.rev, historyLimit);
     this.namespaces = new ResourceStore<Namespace>('namespaces', 'Namespace', this.rev, historyLimit);

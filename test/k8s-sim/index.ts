@@ -40,6 +40,8 @@ export interface SimulatorOptions {
   tls?: boolean;
   /** Changes kept per resource for watches resuming from an RV (default 1000). */
   historyLimit?: number;
+  /** RuntimeClasses that exist (default none): a pod naming another is refused, as the RuntimeClass admission plugin does. */
+  runtimeClasses?: string[];
 }
 
 export interface Simulator {
@@ -63,7 +65,7 @@ export interface Simulator {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const namespaces = (opts.namespaces ?? ['default']).map((n) => (typeof n === 'string' ? { name: n } : n));
   const version = opts.version ?? '1.34';
-  const cluster = new Cluster(version, namespaces, opts.historyLimit ?? 1000);
+  const cluster = new Cluster(version, namespaces, opts.historyLimit ?? 1000, opts.runtimeClasses ?? []);
   const hub = new WatchHub();
   const counts = new Counts();
   const authz = new Authorizer(opts.rbac, opts.user ?? `system:serviceaccount:${namespaces[0]?.name ?? 'default'}:wharf`);

@@ -117,13 +117,59 @@ function seccompProfile(pod: Pod): Result {
   return parts.length ? { reason: 'seccompProfile', detail: parts.join('; ') } : undefined;
 }
 
-const BASELINE = [hostNamespaces, hostPorts, privileged];
+/** Containers whose securityContext field `get` reads as one of `bad`, as "container(s) … must not set …". */
+function forbiddenValue(pod: Pod, reason: string, field: string, get: (c: IContainer) => string | undefined, bad: readonly string[]): Result {
+  const hits = containersOf(pod).filter((c) => { const v = get(c); return v !== undefined && bad.includes(v); });
+  if (!hits.length) return undefined;
+  const values = [...new Set(hits.map((c) => get(c) ?? ''))];
+  return { reason, detail: `${plural('container', 'containers', hits.length)} ${quote(hits.map((c) => c.name))} must not set securityContext.${field} to ${quote(values)}` };
+}
+
+function appArmorProfile(pod: Pod): Result {
+  return forbiddenValue(pod, 'forbidden AppArmor profile', 'appArmorProfile.type', (c) => c.securityContext?.appArmorProfile?.type, ['Unconfined']);
+}
+
+/** Docker's default set: a baseline pod may add these and no others. */
+const BASELINE_CAPABILITIES = new Set([
+  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+]);
+
+function capabilitiesBaseline(pod: Pod): Result {
+  const names: string[] = [];
+  const caps = new Set<string>();
+  for (const c of containersOf(pod)) {
+    const bad = (c.securityContext?.capabilities?.add ?? []).filter((a) => !BASELINE_CAPABILITIES.has(a));
+    if (bad.length) { names.push(c.name); for (const b of bad) caps.add(b); }
+  }
+  if (!names.length) return undefined;
+  return { reason: 'non-default capabilities', detail: `${plural('container', 'containers', names.length)} ${quote(names)} must not include ${quote([...caps])} in securityContext.capabilities.add` };
+}
+
+function hostPathVolumes(pod: Pod): Result {
+  const bad = (pod.spec?.volumes ?? []).filter((v) => v.hostPath !== undefined).map((v) => v.name);
+  return bad.length ? { reason: 'hostPath volumes', detail: `${plural('volume', 'volumes', bad.length)} ${quote(bad)}` } : undefined;
+}
+
+function procMount(pod: Pod): Result {
+  return forbiddenValue(pod, 'procMount', 'procMount', (c) => c.securityContext?.procMount, ['Unmasked']);
+}
+
+function seccompBaseline(pod: Pod): Result {
+  if (pod.spec?.securityContext?.seccompProfile?.type === 'Unconfined') {
+    return { reason: 'seccompProfile', detail: 'pod must not set securityContext.seccompProfile.type to "Unconfined"' };
+  }
+  return forbiddenValue(pod, 'seccompProfile', 'seccompProfile.type', (c) => c.securityContext?.seccompProfile?.type, ['Unconfined']);
+}
+
+const BASELINE = [appArmorProfile, capabilitiesBaseline, hostNamespaces, hostPathVolumes, hostPorts, privileged, procMount, seccompBaseline];
 const RESTRICTED = [allowPrivilegeEscalation, capabilitiesRestricted, restrictedVolumes, runAsNonRoot, runAsUser, seccompProfile];
+/** Baseline checks a restricted one replaces (it checks the same field more strictly). */
+const OVERRIDDEN = new Set<(pod: Pod) => Result>([capabilitiesBaseline, hostPathVolumes, seccompBaseline]);
 
 /** The forbidden text after `pods "x" is forbidden: `, or undefined when the pod is allowed. */
 export function podSecurityViolation(pod: Pod, level: PodSecurityLevel): string | undefined {
   if (level === 'privileged') return undefined;
-  const checks = level === 'restricted' ? [...BASELINE, ...RESTRICTED] : BASELINE;
+  const checks = level === 'restricted' ? [...BASELINE.filter((c) => !OVERRIDDEN.has(c)), ...RESTRICTED] : BASELINE;
   const failed = checks.map((c) => c(pod)).filter((r): r is NonNullable<Result> => r !== undefined);
   if (!failed.length) return undefined;
   const text = failed.map((f) => (f.detail ? `${f.reason} (${f.detail})` : f.reason)).join(', ');

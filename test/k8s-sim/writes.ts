@@ -1,5 +1,5 @@
 // create and delete of pods and secrets, in the order the apiserver works: decode (400), namespace
-// exists (404), defaults, validation (422), admission (Pod Security, 403), storage (409).
+// exists (404), defaults, validation (422), admission (RuntimeClass, Pod Security: 403), storage (409).
 import type { Ctx } from './context.js';
 import { fieldValidation, queryInt } from './context.js';
 import { KINDS, decodeBody, warningHeader, type KindSpec } from './decode.js';
@@ -44,6 +44,11 @@ export async function createPod(ctx: Ctx): Promise<void> {
   applyPodDefaults(pod, ctx.config.version);
   const errs = mergeFieldErrors(validatePod(pod), schemaErrors);
   if (errs.length) throw new StatusError(invalid('Pod', name, errs));
+  // Admission: the RuntimeClass plugin (mutating) before Pod Security (validating).
+  const runtimeClass = pod.spec?.runtimeClassName;
+  if (runtimeClass !== undefined && !ctx.cluster.runtimeClasses.includes(runtimeClass)) {
+    throw new StatusError(forbidden('pods', name, `pod rejected: RuntimeClass ${JSON.stringify(runtimeClass)} not found`));
+  }
   const level = ctx.cluster.podSecurityLevel(ctx.info.namespace);
   const violation = podSecurityViolation(pod, level);
   if (violation) throw new StatusError(forbidden('pods', name, violation));

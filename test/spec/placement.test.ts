@@ -41,6 +41,18 @@ describe('place', () => {
     assert.deepEqual(r.errors.map((e) => e.path), ['tasks.a.user']);
   });
 
+  it('takes features on kubernetes only', () => {
+    const r = place(job({
+      a: { command: ['x'], image: 'i', backend: 'kubernetes', features: ['docker'] },
+      b: { command: ['x'], image: 'i', backend: 'docker', features: ['kata'] },
+      c: { command: ['x'], backend: 'local', features: ['kata'] },
+    }), { defaultBackend: 'local', available: ['local', 'docker', 'kubernetes'] });
+    assert.deepEqual(r.errors, [
+      { path: 'tasks.b.features', message: 'features are pod additions: only the kubernetes backend has them' },
+      { path: 'tasks.c.features', message: 'only container backends (docker, kubernetes) use features; this task runs on the local backend' },
+    ]);
+  });
+
   it('refuses a backend this installation does not have', () => {
     const r = place(job({ a: { command: ['x'], image: 'i', backend: 'kubernetes' } }), all);
     assert.deepEqual(r.errors, [{ path: 'tasks.a.backend', message: 'the kubernetes backend is not available here (available: local, docker)' }]);

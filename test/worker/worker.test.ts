@@ -135,3 +135,21 @@ function processAlive(pid: number): boolean {
     return false;
   }
 }
+
+test('a lost attempt that left no run still has its run id removed (what a half-made start left)', async () => {
+  let offset = 0;
+  const { store, newWorker } = await setup({}, () => Date.now() + offset);
+  const job = await store.createJob({ name: 'half', tasks: { a: sh('true') } }, { defaultBackend: 'local' });
+  // A worker that claimed it and died before its run existed.
+  const [claim] = await store.claimAttempts({ workerId: 'dead', backends: ['local'], leaseMs: 1_000, limit: 1 });
+  assert.ok(claim);
+  offset = 60_000;
+  const { worker, backend } = newWorker({ sweepMs: 50 });
+  const removed: string[] = [];
+  const remove = backend.remove.bind(backend);
+  backend.remove = async (runId) => { removed.push(runId); await remove(runId); };
+  await worker.start();
+  const end = await ended(store, job.id);
+  assert.deepEqual(end.tasks[0]?.attempts[0]?.outcome, { kind: 'lost', reason: 'worker lost' });
+  assert.ok(removed.includes(claim.attemptId), JSON.stringify(removed));
+});

@@ -12,6 +12,7 @@ import { observePod } from './pod-status.js';
 import { PodWatch, type PodEventType } from './pod-watch.js';
 import { RunTable } from './run-table.js';
 import { startPod, type PodSetup } from './start.js';
+import { DEFAULT_FEATURE_SETTINGS, type FeatureSettings } from './features.js';
 import { checkPodTemplate, type CheckedTemplate, type PodTemplate } from './template.js';
 
 export interface KubernetesBackendOptions {
@@ -36,6 +37,8 @@ export interface KubernetesBackendOptions {
   tmpBytes?: number;
   /** runAsNonRoot on every pod, not only those whose task states a non-root user. */
   requireNonRoot?: boolean;
+  /** What the tasks' `features` add; default DEFAULT_FEATURE_SETTINGS. */
+  features?: FeatureSettings;
   /** Where the backend tells of trouble it recovers from (a watch or log stream breaking). */
   report?: (message: string) => void;
 }
@@ -135,6 +138,7 @@ class KubernetesBackendImpl implements KubernetesBackend {
         tmpBytes: o.tmpBytes ?? 256 * 1024 * 1024,
         requireNonRoot: o.requireNonRoot === true,
         imagePullSecrets: [],
+        features: o.features ?? DEFAULT_FEATURE_SETTINGS,
       },
       template: this.template,
       pullSecret: o.pullSecret,

@@ -2,7 +2,7 @@
 //
 // Hardening (the pod passes the *restricted* Pod Security Standard when the task states a
 // non-root numeric user, or with `requireNonRoot`, and asks for no capability beyond
-// NET_BIND_SERVICE and no privilege):
+// NET_BIND_SERVICE, no privilege and not the `docker` feature, features.ts):
 // - one bare pod, `restartPolicy: Never`: a retry is a new attempt, never a restarted container;
 // - no service-account token, no service links in the environment;
 // - pod `seccompProfile: RuntimeDefault`; `runAsNonRoot` + `runAsUser`/`runAsGroup` from a
@@ -19,6 +19,7 @@
 //   deadline is the backstop when no worker is left to stop the pod.
 import type { V1Container, V1EnvVar, V1Pod, V1PodSecurityContext, V1ResourceRequirements } from '@kubernetes/client-node';
 import { LABELS, type StartRequest } from '../types.js';
+import { applyFeatures, type FeatureSettings } from './features.js';
 import { ANNOTATIONS, TASK_CONTAINER, TMP_VOLUME, podLabels, podName } from './names.js';
 
 export interface PodSettings {
@@ -35,6 +36,8 @@ export interface PodSettings {
   requireNonRoot: boolean;
   /** Secrets the kubelet pulls the image with. */
   imagePullSecrets: string[];
+  /** What the task's `features` add (features.ts). */
+  features: FeatureSettings;
 }
 
 export type PodResult = { pod: V1Pod } | { error: string };
@@ -137,5 +140,5 @@ export function buildPod(req: StartRequest, s: PodSettings): PodResult {
     spec.activeDeadlineSeconds = Math.ceil(plan.timeoutMs / 1000) + s.terminationGraceSeconds + s.deadlineMarginSeconds;
   }
   if (spec && s.imagePullSecrets.length) spec.imagePullSecrets = s.imagePullSecrets.map((name) => ({ name }));
-  return { pod };
+  return { pod: applyFeatures(pod, plan.features ?? [], s.features) };
 }

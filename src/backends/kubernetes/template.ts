@@ -14,7 +14,9 @@
 //     `allowPrivilegeEscalation: false` and `capabilities.drop: [ALL]` unless it says otherwise
 //     (within those limits). Sidecars may mount the template's volumes; the task container
 //     mounts none of them.
-//   - volumes: no hostPath, and not named "wharf-tmp" (the task's /tmp).
+//   - volumes: no hostPath. Volume and container names starting with "wharf-" are Wharf's own
+//     (the task's /tmp, the features' sidecars and volumes).
+//   - initContainers run after those of the task's features.
 //   - imagePullSecrets are added after Wharf's own pull secret.
 //   - serviceAccountName: the token is still not mounted (automountServiceAccountToken stays
 //     false); the account's imagePullSecrets still apply.
@@ -25,10 +27,13 @@
 import type {
   V1Affinity, V1Container, V1LocalObjectReference, V1Pod, V1Toleration, V1TopologySpreadConstraint, V1Volume,
 } from '@kubernetes/client-node';
-import { OWN_PREFIX, TASK_CONTAINER, TMP_VOLUME, isDnsLabel, isLabelKey, isLabelValue } from './names.js';
+import { OWN_PREFIX, TASK_CONTAINER, isDnsLabel, isLabelKey, isLabelValue } from './names.js';
 
 /** The template as an operator writes it (parsed YAML or JSON). */
 export type PodTemplate = Record<string, unknown>;
+
+/** Container and volume names Wharf keeps for itself. */
+const RESERVED_PREFIX = 'wharf-';
 
 export class PodTemplateError extends Error {
   override readonly name = 'PodTemplateError';
@@ -117,6 +122,7 @@ function checkSidecar(c: Record<string, unknown>, field: string, volumes: Set<st
     throw new PodTemplateError(`${field}.name`, `"${TASK_CONTAINER}" is the task's container, which Wharf builds from the task (its command, image and securityContext cannot be templated)`);
   }
   if (!isDnsLabel(name)) throw new PodTemplateError(`${field}.name`, `${JSON.stringify(name)} is not a DNS-1123 label`);
+  if (name.startsWith(RESERVED_PREFIX)) throw new PodTemplateError(`${field}.name`, `names starting with "${RESERVED_PREFIX}" are Wharf's own (its feature sidecars)`);
   if (names.has(name)) throw new PodTemplateError(`${field}.name`, `a second container named ${JSON.stringify(name)}`);
   names.add(name);
   text(c['image'], `${field}.image`);
@@ -166,7 +172,7 @@ function checkSpec(v: unknown): Omit<CheckedTemplate, 'labels' | 'annotations'> 
   const volumes = new Set<string>();
   for (const [i, vol] of (spec['volumes'] === undefined ? [] : list(spec['volumes'], 'spec.volumes')).entries()) {
     const name = text(vol['name'], `spec.volumes[${i}].name`);
-    if (name === TMP_VOLUME) throw new PodTemplateError(`spec.volumes[${i}].name`, `"${TMP_VOLUME}" is the task's /tmp`);
+    if (name.startsWith(RESERVED_PREFIX)) throw new PodTemplateError(`spec.volumes[${i}].name`, `names starting with "${RESERVED_PREFIX}" are Wharf's own (the task's /tmp, its features' volumes)`);
     if (volumes.has(name)) throw new PodTemplateError(`spec.volumes[${i}].name`, `a second volume named ${JSON.stringify(name)}`);
     if (vol['hostPath'] !== undefined) throw new PodTemplateError(`spec.volumes[${i}].hostPath`, 'hostPath volumes are not allowed');
     volumes.add(name);
@@ -221,7 +227,8 @@ export function applyTemplate(pod: V1Pod, t: CheckedTemplate): V1Pod {
   };
   const s = out.spec;
   if (!s) return out;
-  if (merged.t.initContainers.length) s.initContainers = merged.t.initContainers;
+  // After Wharf's own (a feature's sidecar must be up before the template's init containers run).
+  if (merged.t.initContainers.length) s.initContainers = [...(merged.spec.initContainers ?? []), ...merged.t.initContainers];
   const pulls = [...(spec.imagePullSecrets ?? []), ...merged.t.imagePullSecrets];
   const seen = new Set<string>();
   const unique = pulls.filter((p) => p.name !== undefined && !seen.has(p.name) && (seen.add(p.name), true));
