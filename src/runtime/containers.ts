@@ -123,6 +123,7 @@ function chooseBuilder({ home, instanceId, engine, kubernetes, credentials }: Fo
         kubeConfig: kubernetes.kubeConfig, namespace: kubernetes.namespace, instanceId, registry,
         ...(o.kaniko?.image ? { image: o.kaniko.image } : {}), ...(o.kaniko?.cacheRepo ? { cacheRepo: o.kaniko.cacheRepo } : {}),
         ...(o.kaniko?.extraFlags?.length ? { extraFlags: o.kaniko.extraFlags } : {}),
+        ...(o.kubernetes?.pendingTimeoutMs !== undefined ? { pendingTimeoutMs: o.kubernetes.pendingTimeoutMs } : {}),
       });
     case 'buildah': {
       if (!registry || !o.registry) throw new ContainerSetupError('the buildah builder pushes to a registry: set --registry-push');

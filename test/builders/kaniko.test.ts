@@ -200,6 +200,27 @@ describe('kaniko builder', { timeout: 300_000 }, () => {
     assertNothingLeft();
   });
 
+  it('a build pod that cannot be scheduled fails after the pending timeout, with the scheduler\'s words', async () => {
+    const builder = makeBuilder(creds(PASS), { resources: { requests: { memory: '64Gi' } }, pendingTimeoutMs: 1_500 });
+    const build = plan({ Dockerfile: `FROM ${base}\n` });
+    const err = await builder.build(await request(build, `${reg.alias}/kaniko/pending:1`, () => undefined)).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof BuildError, String(err));
+    assert.match(err.message, /did not start within 2 s: 0\/\d+ nodes are available: .*Insufficient memory/);
+    assertNothingLeft();
+  });
+
+  it('with a cache repository, a second build of the same RUN takes its layer from the cache', async () => {
+    const builder = makeBuilder(creds(PASS), { cacheRepo: `${reg.alias}/kaniko/cache` });
+    const dockerfile = `FROM ${base}\nRUN echo cached-step-${Date.now()} > /step\n`;
+    const first: string[] = [];
+    await timed('cached build, first', async () => builder.build(await request(plan({ Dockerfile: dockerfile }), `${reg.alias}/kaniko/cached:1`, (l) => first.push(l))));
+    assert.ok(!first.some((l) => /Using caching version of cmd/.test(l)), first.join('\n'));
+    const second: string[] = [];
+    await timed('cached build, second', async () => builder.build(await request(plan({ Dockerfile: dockerfile, other: 'x' }), `${reg.alias}/kaniko/cached:2`, (l) => second.push(l))));
+    assert.ok(second.some((l) => /Using caching version of cmd: RUN echo cached-step/.test(l)), second.join('\n'));
+    assertNothingLeft();
+  });
+
   it('abort deletes the pod at once and rejects with the reason', async () => {
     const builder = makeBuilder(creds(PASS));
     const build = plan({ Dockerfile: `FROM ${base}\nRUN echo wharf-sleeping && sleep 60\n` });

@@ -46,6 +46,8 @@ export interface KanikoBuilderOptions {
   resources?: V1ResourceRequirements;
   /** Per API call; default 30 s. */
   apiTimeoutMs?: number;
+  /** A build pod not started by then (unschedulable, image not pulled) fails the build; default 5 min. */
+  pendingTimeoutMs?: number;
   /** Where cleanup failures are told (nobody waits for them). */
   report?: (message: string) => void;
 }
@@ -54,7 +56,6 @@ export class KanikoBuilder implements Builder {
   readonly name = 'kaniko' as const;
   readonly #opts: KanikoBuilderOptions;
   readonly #api: PodApi;
-  /** The digest each pushRef was last built as (verified against the registry). */
 
   constructor(opts: KanikoBuilderOptions) {
     this.#opts = opts;
@@ -117,7 +118,7 @@ export class KanikoBuilder implements Builder {
         resources: o.resources ?? DEFAULT_RESOURCES,
       })));
       podMade = true;
-      const watch = watchPod(o.kubeConfig, o.namespace, name);
+      const watch = watchPod(o.kubeConfig, o.namespace, name, o.pendingTimeoutMs ?? 5 * 60_000);
       stops.push(() => watch.stop());
       await step(Promise.race([watch.started, watch.terminated.then(() => undefined)]));
       const logDone = this.#followLog(name, line, stops);

@@ -16,7 +16,17 @@ export interface OnePodWatch {
   stop(): void;
 }
 
-export function watchPod(kc: KubeConfig, namespace: string, name: string): OnePodWatch {
+/** The scheduler's or the kubelet's word on why the pod has not started, if any. */
+function pendingReason(pod: V1Pod): string | undefined {
+  const waiting = pod.status?.containerStatuses?.find((c) => c.name === KANIKO_CONTAINER)?.state?.waiting;
+  if (waiting?.message) return `${waiting.reason ?? 'waiting'}: ${waiting.message}`;
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (scheduled) return scheduled.message ?? scheduled.reason;
+  return waiting?.reason;
+}
+
+/** `pendingTimeoutMs`: a pod not started by then (unschedulable, say) fails the build with why. */
+export function watchPod(kc: KubeConfig, namespace: string, name: string, pendingTimeoutMs: number): OnePodWatch {
   let markStarted!: () => void;
   let markTerminated!: (t: V1ContainerStateTerminated) => void;
   let fail!: (e: unknown) => void;
@@ -31,9 +41,17 @@ export function watchPod(kc: KubeConfig, namespace: string, name: string): OnePo
   let done = false;
   let controller: AbortController | undefined;
   let restarts = 0;
+  let lastPending: string | undefined;
+  const pendingTimer = setTimeout(() => {
+    const secs = Math.round(pendingTimeoutMs / 1000);
+    finish(() => fail(new BuildError(`build pod ${name} in namespace ${namespace} did not start within ${secs} s${lastPending ? `: ${lastPending}` : ''}`)));
+  }, pendingTimeoutMs);
+  pendingTimer.unref();
+  void started.then(() => clearTimeout(pendingTimer));
   const finish = (f: () => void): void => {
     if (done) return;
     done = true;
+    clearTimeout(pendingTimer);
     controller?.abort();
     f();
   };
@@ -49,6 +67,7 @@ export function watchPod(kc: KubeConfig, namespace: string, name: string): OnePo
       finish(() => fail(new BuildError(`build pod ${name}: container ${KANIKO_CONTAINER} cannot start: ${waiting.reason ?? ''}${waiting.message ? ` (${waiting.message})` : ''}`)));
       return;
     }
+    lastPending = pendingReason(pod) ?? lastPending;
     if (status?.state?.running) markStarted();
     const t = status?.state?.terminated;
     if (t) {
