@@ -125,6 +125,16 @@ describe('kubernetes backend: runs', () => {
     await ctx.backend.remove('evicted');
   });
 
+  it('ends a run the kubelet killed at activeDeadlineSeconds (no worker left to stop it) with its message', async () => {
+    // Deadline = timeout 1 s + grace 1 s + margin 0: the backstop, without Wharf's own timer.
+    const side = ctx.other({ deadlineMarginSeconds: 0, terminationGraceSeconds: 1 });
+    const ended = side.rec.ended('overdue');
+    await side.backend.start(ctx.req('overdue', ['sleep', '30'], { timeoutMs: 1_000 }));
+    const exit = await ended;
+    assert.deepEqual(exit, { kind: 'error', reason: 'deadline exceeded: Pod was active on the node longer than the specified deadline' });
+    await side.backend.remove('overdue');
+  });
+
   it('never makes a second pod for a start repeated after a crash', async () => {
     const other = ctx.other();
     const ended = other.rec.ended('twice');

@@ -33,6 +33,8 @@ export interface KubernetesBackendOptions {
   requestTimeoutMs?: number;
   /** terminationGracePeriodSeconds of the pods; default 30. */
   terminationGraceSeconds?: number;
+  /** activeDeadlineSeconds = timeout + grace + this margin: the backstop when no worker is left; default 60. */
+  deadlineMarginSeconds?: number;
   /** sizeLimit of each pod's /tmp emptyDir; default 256 MiB. */
   tmpBytes?: number;
   /** runAsNonRoot on every pod, not only those whose task states a non-root user. */
@@ -134,7 +136,7 @@ class KubernetesBackendImpl implements KubernetesBackend {
         namespace: o.namespace,
         instanceId: o.instanceId,
         terminationGraceSeconds: o.terminationGraceSeconds ?? 30,
-        deadlineMarginSeconds: 60,
+        deadlineMarginSeconds: o.deadlineMarginSeconds ?? 60,
         tmpBytes: o.tmpBytes ?? 256 * 1024 * 1024,
         requireNonRoot: o.requireNonRoot === true,
         imagePullSecrets: [],

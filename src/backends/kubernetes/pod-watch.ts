@@ -3,7 +3,13 @@
 // vanished meanwhile as deleted) and re-watches from the last resourceVersion when a stream ends;
 // any other failure stops it, so it is started again here, with backoff, one restart at a time.
 // Handlers only hand each pod to `onPod`; nothing is answered from the cache before its first list.
-import { makeInformer, type Informer, type KubeConfig, type ObjectCache, type V1Pod, type V1PodList } from '@kubernetes/client-node';
+//
+// Its watches ask for bookmarks, which client-node's informer reads but never asks for: in a quiet
+// namespace they keep the resourceVersion recent, so a watch resumed after a break or at its
+// timeout starts from there instead of meeting 410 Gone and relisting everything. Each watch ends
+// server-side after 5–10 minutes (spread so workers do not renew together) and is resumed from
+// its resourceVersion; client-node turns TCP keep-alive on, so a dead connection is noticed too.
+import { ListWatch, Watch, type Informer, type KubeConfig, type ObjectCache, type V1Pod, type V1PodList } from '@kubernetes/client-node';
 import { apiError } from './api.js';
 
 export type PodEventType = 'add' | 'update' | 'delete';
@@ -24,6 +30,14 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
+/** client-node's Watch, asking for bookmarks and a server-side timeout on every watch. */
+class RenewingWatch extends Watch {
+  override watch(path: string, queryParams: Record<string, unknown>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    return super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds }, callback, done);
+  }
+}
+
 export class PodWatch {
   private readonly informer: Informer<V1Pod> & ObjectCache<V1Pod>;
   private synced = false;
@@ -37,7 +51,7 @@ export class PodWatch {
 
   constructor(private readonly o: PodWatchOptions) {
     this.delay = o.initialBackoffMs ?? 100;
-    this.informer = makeInformer<V1Pod>(o.kubeConfig, `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/pods`, async () => {
+    this.informer = new ListWatch<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(o.namespace)}/pods`, new RenewingWatch(o.kubeConfig), async () => {
       const l = await o.list(o.labelSelector);
       this.listed = true;
       this.delay = o.initialBackoffMs ?? 100;
@@ -45,7 +59,7 @@ export class PodWatch {
       // start() waits for): the cache is whole from the next turn of the event loop.
       setImmediate(() => this.markSynced());
       return l;
-    }, o.labelSelector);
+    }, false, o.labelSelector);
     const route = (type: PodEventType) => (pod: V1Pod): void => {
       if (this.closed) return;
       this.delay = o.initialBackoffMs ?? 100;
