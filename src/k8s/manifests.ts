@@ -59,7 +59,7 @@ export function manifests(o: ManifestOptions): Record<string, unknown>[] {
         metadata: { labels: LABELS },
         spec: {
           serviceAccountName: NAME,
-          securityContext: { runAsNonRoot: true, runAsUser: 1001, runAsGroup: 1001, fsGroup: 1001, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [{
             name: 'wharf',
             image: o.image,

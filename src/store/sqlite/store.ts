@@ -9,6 +9,8 @@ import type {
   Claim, ClaimRequest, ExpiredAttempt, Fenced, JobQuery, LogQuery, NewLogChunk, QueueStats, Renewal, Store, StoreChange,
   StoreResult,
 } from '../types.js';
+import type { AdminStore } from '../admin.js';
+import { SqliteAdmin } from './admin.js';
 import { appendLogs } from './append-logs.js';
 import { claimAttempts } from './claim.js';
 import { createJob } from './create-job.js';
@@ -58,7 +60,12 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
 }
 
 export class SqliteStore implements Store {
-  constructor(private readonly db: Db, readonly instanceId: string) {}
+  /** Tokens, secrets and the audit log. */
+  readonly admin: AdminStore;
+
+  constructor(private readonly db: Db, readonly instanceId: string) {
+    this.admin = new SqliteAdmin(db.raw, db.clock);
+  }
 
   async createJob(spec: JobSpec, opts: { defaultBackend: BackendName }): Promise<JobView> {
     return this.db.write((tx) => createJob(tx, spec, opts.defaultBackend));

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { init } from './0001_init.js';
 import { tasksByState } from './0002_tasks_by_state.js';
 import { logCursor } from './0003_log_cursor.js';
+import { admin } from './0004_admin.js';
 
 export interface Migration {
   version: number;
@@ -10,7 +11,7 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [init, tasksByState, logCursor];
+export const MIGRATIONS: readonly Migration[] = [init, tasksByState, logCursor, admin];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
