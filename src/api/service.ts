@@ -7,8 +7,11 @@ import { policyErrors } from '../core/policy.js';
 import { parseJob } from '../spec/parse.js';
 import { place } from '../spec/placement.js';
 import { DEFAULT_POLICY, type Policy } from '../spec/policy.js';
-import { BACKENDS, type BackendName } from '../spec/schema.js';
+import { BACKENDS, type BackendName, type JobSpec } from '../spec/schema.js';
 import type { JobQuery, Store, StoreResult } from '../store/types.js';
+import type { AuditAction, AuditPage, CreatedToken, CreateTokenRequest, SecretInfo, TokenInfo } from '../spec/admin-api.js';
+import { secretRef } from '../spec/placement.js';
+import { AdminService, type AdminDeps } from './admin.js';
 import { invalidJob, invalidRequest, noJob, noTask } from './errors.js';
 import { followEvents, followLogs, type FollowDeps } from './follow.js';
 
@@ -24,6 +27,8 @@ export interface WharfServiceOptions {
   pollMs?: number;
   /** Close the store in close() (the CLI's in-process mode owns its store). */
   closeStore?: boolean;
+  /** Tokens, secrets and the audit log; without them those operations answer 503. */
+  admin?: AdminDeps;
 }
 
 export const LIST_LIMIT = { default: 50, max: 500 } as const;
@@ -38,8 +43,12 @@ export class WharfService implements WharfApi {
   readonly policy: Policy;
   private readonly deps: FollowDeps;
   private readonly closeStore: boolean;
+  private readonly adminDeps: AdminDeps | undefined;
+  /** Who is asking (audit log); see as(). */
+  private actor = 'local';
 
   constructor(opts: WharfServiceOptions) {
+    this.adminDeps = opts.admin;
     this.store = opts.store;
     this.defaultBackend = opts.defaultBackend ?? 'local';
     this.backends = opts.backends ?? BACKENDS;
@@ -47,6 +56,32 @@ export class WharfService implements WharfApi {
     this.deps = { store: opts.store, pollMs: opts.pollMs ?? 1000 };
     this.closeStore = opts.closeStore ?? false;
   }
+
+  /** This service acting for `actor` (audit log): "token:<id> (<name>)", "oidc:<subject>", "local:<user>". */
+  as(actor: string): WharfService {
+    const view = Object.create(this) as WharfService;
+    view.actor = actor;
+    return view;
+  }
+
+  private get admin(): AdminService {
+    if (!this.adminDeps) throw new ApiError('unavailable', 'this server keeps no tokens, secrets or audit log');
+    return new AdminService(this.adminDeps, this.actor);
+  }
+
+  private async audited<T extends { id: string }>(action: AuditAction, p: Promise<T>): Promise<T> {
+    const v = await p;
+    if (this.adminDeps) await this.admin.audit(action, v.id);
+    return v;
+  }
+
+  createToken(req: CreateTokenRequest): Promise<CreatedToken> { return this.admin.createToken(req); }
+  listTokens(): Promise<TokenInfo[]> { return this.admin.listTokens(); }
+  revokeToken(id: string): Promise<TokenInfo> { return this.admin.revokeToken(id); }
+  setSecret(name: string, value: string): Promise<{ name: string; created: boolean }> { return this.admin.setSecret(name, value); }
+  listSecrets(): Promise<SecretInfo[]> { return this.admin.listSecrets(); }
+  deleteSecret(name: string): Promise<void> { return this.admin.deleteSecret(name); }
+  listAudit(q: { after?: number; limit?: number }): Promise<AuditPage> { return this.admin.listAudit(q); }
 
   /**
    * Validates and stores a job. `source` is a job file as text ({text, format?}) or an already
@@ -70,7 +105,18 @@ export class WharfService implements WharfApi {
     if (placed.errors.length > 0) throw invalidJob(placed.errors);
     const refused = policyErrors(placed.spec, this.policy);
     if (refused.length > 0) throw invalidJob(refused);
-    return this.store.createJob(placed.spec, { defaultBackend: this.defaultBackend });
+    await this.checkSecrets(placed.spec);
+    return this.audited('job.submit', this.store.createJob(placed.spec, { defaultBackend: this.defaultBackend }));
+  }
+
+  /** Every secret a task names exists now (it is read again when the task starts). */
+  private async checkSecrets(spec: JobSpec): Promise<void> {
+    const wanted = Object.entries(spec.tasks).flatMap(([task, t]) => (t.secrets ?? []).map((ref, i) => ({ path: `tasks.${task}.secrets[${i}]`, name: secretRef(ref).name })));
+    if (wanted.length === 0) return;
+    if (!this.adminDeps) throw invalidJob(wanted.map((w) => ({ path: w.path, message: 'this server keeps no secrets' })));
+    const have = new Set((await this.adminDeps.admin.getSecrets([...new Set(wanted.map((w) => w.name))])).map((s) => s.name));
+    const missing = wanted.filter((w) => !have.has(w.name));
+    if (missing.length) throw invalidJob(missing.map((w) => ({ path: w.path, message: `no secret ${JSON.stringify(w.name)}: create it with \`wharf secret set ${w.name}\`` })));
   }
 
   async getJob(id: string): Promise<JobView> {
@@ -97,11 +143,11 @@ export class WharfService implements WharfApi {
   }
 
   async cancel(id: string): Promise<JobView> {
-    return unwrap(id, await this.store.cancelJob(id, CANCEL_REASON));
+    return this.audited('job.cancel', this.store.cancelJob(id, CANCEL_REASON).then((r) => unwrap(id, r)));
   }
 
   async retry(id: string): Promise<JobView> {
-    return unwrap(id, await this.store.retryJob(id));
+    return this.audited('job.retry', this.store.retryJob(id).then((r) => unwrap(id, r)));
   }
 
   async readLogs(jobId: string, q: { task?: string; attempt?: number; after?: number; limit?: number }): Promise<LogPage> {

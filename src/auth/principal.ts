@@ -54,6 +54,16 @@ export function describePrincipal(p: Principal): string {
   }
 }
 
+/** Who, as the audit log names them: "token:<id> (<name>)", "oidc:<subject>", "anonymous". */
+export function actorOf(p: Principal | null | undefined): string {
+  if (!p) return 'anonymous';
+  switch (p.kind) {
+    case 'token': return p.name ? `token:${p.tokenId} (${p.name})` : `token:${p.tokenId}`;
+    case 'oidc': return `oidc:${p.subject}`;
+    case 'anonymous': return 'anonymous';
+  }
+}
+
 /** The 403 for a principal lacking `scope`, or undefined when it holds it (or admin). */
 export function scopeError(p: Principal, scope: Scope): AuthError | undefined {
   if (grants(p.scopes, scope)) return undefined;

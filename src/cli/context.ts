@@ -20,7 +20,8 @@ export async function connect(): Promise<CliContext> {
   const url = process.env.WHARF_URL;
   if (url) {
     const { HttpClient } = await import('../client/http.js');
-    const api = new HttpClient(url);
+    const token = process.env.WHARF_TOKEN;
+    const api = new HttpClient(url, token ? { token } : {});
     return { api, mode: 'server', runHere: async () => undefined, close: () => api.close() };
   }
   const [{ openRuntime }, { containerOptions, loadPolicy }] = await Promise.all([import('../runtime/runtime.js'), import('./runtime-config.js')]);

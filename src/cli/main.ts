@@ -22,6 +22,10 @@ program.command('serve')
   .option('--drain-timeout <duration>', 'on SIGTERM, how long running attempts may finish', '30s')
   .option('--log-cap <bytes>', 'stored log size per attempt (default 64Mi)')
   .option('--policy <file>', 'what tasks may ask for (YAML; default: non-privileged only) [WHARF_POLICY]')
+  .option('--require-auth', 'credentials on every /api route even on loopback (always on other addresses)')
+  .option('--oidc-issuer <url>', 'accept OIDC JWTs from this issuer too [WHARF_OIDC_ISSUER]')
+  .option('--oidc-audience <aud>', 'their audience (repeatable) [WHARF_OIDC_AUDIENCE]', collect, [])
+  .option('--oidc-jwks-url <url>', 'where the issuer\'s keys are [WHARF_OIDC_JWKS_URL]')
   .option('--docker-host <url>', 'Docker engine, unix:///… or tcp://… [DOCKER_HOST]')
   .addOption(new Option('--docker <mode>', 'docker backend: auto (when the engine answers), on, off [WHARF_DOCKER]').choices(['auto', 'on', 'off']))
   .addOption(new Option('--builder <builder>', 'image builder for tasks with a build [WHARF_BUILDER]').choices(['docker', 'buildah', 'kaniko', 'none']))
@@ -117,6 +121,34 @@ k8s.command('check')
   .option('--workloads', 'also what workloads need')
   .option('--pull-secrets', 'also what managed pull secrets need')
   .action(async (o) => exit((await import('./commands/k8s.js')).check(o)));
+
+const token = program.command('token').description('API tokens: who may use the API (admin)');
+token.command('create')
+  .description('make a token; it is printed once (Wharf keeps only its hash)')
+  .requiredOption('--scope <scopes>', 'read, submit, cancel, admin (comma-separated or repeated)', collect, [])
+  .option('--name <name>', 'what it is for')
+  .option('--expires <when>', 'a duration (12h, 30d, 4w) or a date; default never')
+  .option('--json', 'print JSON')
+  .action(async (o) => exit((await import('./commands/admin.js')).tokenCreate(o)));
+token.command('list').description('tokens, newest first; never their secrets').option('--json', 'print JSON')
+  .action(async (o) => exit((await import('./commands/admin.js')).tokenList(o)));
+token.command('revoke').description('refuse a token from now on').argument('<id>')
+  .action(async (id: string) => exit((await import('./commands/admin.js')).tokenRevoke(id)));
+
+const secret = program.command('secret').description('secrets for tasks (stored encrypted; masked in logs)');
+secret.command('set').description('create or replace a secret; its value is read from stdin, never the command line').argument('<name>')
+  .action(async (name: string) => exit((await import('./commands/admin.js')).secretSet(name)));
+secret.command('list').description('secret names (never values)').option('--json', 'print JSON')
+  .action(async (o) => exit((await import('./commands/admin.js')).secretList(o)));
+secret.command('rm').description('delete a secret').argument('<name>')
+  .action(async (name: string) => exit((await import('./commands/admin.js')).secretRm(name)));
+
+program.command('audit')
+  .description('who submitted, canceled, retried, made tokens or secrets, and when (admin)')
+  .option('--after <id>', 'entries after this id')
+  .option('--limit <n>', 'at most this many (default 100)')
+  .option('--json', 'print JSON')
+  .action(async (o) => exit((await import('./commands/admin.js')).audit(o)));
 
 program.command('schema')
   .description('print the JSON Schema of job files')

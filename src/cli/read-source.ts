@@ -45,7 +45,7 @@ export function withAbsolutePaths(source: JobSource, base: string): JobSource {
   return changed ? { text: JSON.stringify({ ...r.spec, tasks }), format: 'json' } : source;
 }
 
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');

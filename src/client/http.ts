@@ -9,6 +9,10 @@ import {
   errorBodySchema, eventSchema, jobListSchema, jobViewSchema, logEntrySchema, logPageSchema,
   type JobList, type JobView, type LogEntry, type LogPage, type WharfEvent,
 } from '../spec/api.js';
+import {
+  auditPageSchema, createdTokenSchema, secretListSchema, setSecretAnswerSchema, tokenInfoSchema, tokenListSchema,
+  type AuditPage, type CreatedToken, type CreateTokenRequest, type SecretInfo, type TokenInfo,
+} from '../spec/admin-api.js';
 import { ApiError, statusOf, type ApiErrorCode, type FollowEnd, type FollowOptions, type JobSource, type WharfApi } from './types.js';
 
 export interface HttpClientOptions {
@@ -16,11 +20,13 @@ export interface HttpClientOptions {
   reconnectDelayMs?: number;
   /** Failed reconnects in a row before a follow gives up. */
   maxReconnects?: number;
+  /** Sent as `Authorization: Bearer …` (an API token or an OIDC JWT). */
+  token?: string;
 }
 
 const API = '/api/v1';
 const endSchema = z.object({ state: z.string() });
-const CODES: readonly ApiErrorCode[] = ['invalid', 'not_found', 'conflict', 'payload_too_large', 'unsupported_media_type', 'unavailable', 'internal'];
+const CODES: readonly ApiErrorCode[] = ['invalid', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'unsupported_media_type', 'unavailable', 'internal'];
 
 type Query = Record<string, string | number | readonly string[] | undefined>;
 
@@ -29,9 +35,11 @@ export class HttpClient implements WharfApi {
   private readonly reconnectDelayMs: number;
   private readonly maxReconnects: number;
   private readonly streams = new Set<AbortController>();
+  private readonly auth: Record<string, string>;
 
   constructor(url: string, opts: HttpClientOptions = {}) {
     this.url = url.replace(/\/+$/, '');
+    this.auth = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
     this.reconnectDelayMs = opts.reconnectDelayMs ?? 1000;
     this.maxReconnects = opts.maxReconnects ?? 10;
   }
@@ -77,12 +85,40 @@ export class HttpClient implements WharfApi {
     return this.stream(`${API}/events${qs({ job: opts.jobId })}`, eventSchema, opts);
   }
 
+  createToken(req: CreateTokenRequest): Promise<CreatedToken> {
+    return this.call('POST', `${API}/tokens`, createdTokenSchema, jsonBody(req));
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.call('GET', `${API}/tokens`, tokenListSchema)).tokens;
+  }
+
+  revokeToken(id: string): Promise<TokenInfo> {
+    return this.call('POST', `${API}/tokens/${enc(id)}/revoke`, tokenInfoSchema);
+  }
+
+  setSecret(name: string, value: string): Promise<{ name: string; created: boolean }> {
+    return this.call('PUT', `${API}/secrets/${enc(name)}`, setSecretAnswerSchema, jsonBody({ value }));
+  }
+
+  async listSecrets(): Promise<SecretInfo[]> {
+    return (await this.call('GET', `${API}/secrets`, secretListSchema)).secrets;
+  }
+
+  async deleteSecret(name: string): Promise<void> {
+    await this.call('DELETE', `${API}/secrets/${enc(name)}`, z.undefined());
+  }
+
+  listAudit(q: { after?: number; limit?: number }): Promise<AuditPage> {
+    return this.call('GET', `${API}/audit${qs(q)}`, auditPageSchema);
+  }
+
   async close(): Promise<void> {
     for (const ac of this.streams) ac.abort();
   }
 
   private async call<T>(
-    method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: { body: string; contentType: string },
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, schema: z.ZodType<T>, body?: { body: string; contentType: string },
   ): Promise<T> {
     const init: RequestInit = { method, headers: { accept: 'application/json' } };
     if (body) init.headers = { accept: 'application/json', 'content-type': body.contentType };
@@ -90,12 +126,12 @@ export class HttpClient implements WharfApi {
     const res = await this.fetch(path, init);
     const text = await res.text();
     if (!res.ok) throw errorFrom(res.status, text);
-    return answer(schema, parseJson(text));
+    return answer(schema, res.status === 204 ? undefined : parseJson(text));
   }
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(this.url + path, init);
+      return await fetch(this.url + path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...this.auth } });
     } catch (e) {
       if (init.signal?.aborted) throw e;
       const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
@@ -194,6 +230,10 @@ export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<
 }
 
 /** The ApiError an error answer stands for: the server's own code, message and details. */
+function jsonBody(v: unknown): { body: string; contentType: string } {
+  return { body: JSON.stringify(v), contentType: 'application/json' };
+}
+
 function errorFrom(status: number | undefined, text: string): ApiError {
   const body = errorBodySchema.safeParse(safeJson(text));
   if (body.success) {
@@ -206,6 +246,8 @@ function errorFrom(status: number | undefined, text: string): ApiError {
 
 function codeOf(status: number): ApiErrorCode {
   switch (status) {
+    case 401: return 'unauthorized';
+    case 403: return 'forbidden';
     case 404: return 'not_found';
     case 409: return 'conflict';
     case 413: return 'payload_too_large';

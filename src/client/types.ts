@@ -1,10 +1,11 @@
 // What the CLI needs from Wharf, whether it talks to a server (WHARF_URL) or works on the store
 // in-process. Both implementations give the same answers and the same errors.
 import type { JobState } from '../core/states.js';
+import type { AuditPage, CreatedToken, CreateTokenRequest, SecretInfo, TokenInfo } from '../spec/admin-api.js';
 import type { ErrorDetail, JobList, JobView, LogEntry, LogPage, WharfEvent } from '../spec/api.js';
 
 export type ApiErrorCode =
-  | 'invalid' | 'not_found' | 'conflict' | 'payload_too_large' | 'unsupported_media_type'
+  | 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'payload_too_large' | 'unsupported_media_type'
   | 'unavailable' | 'internal';
 
 /** A refused request: the same code, message and details the HTTP API answers with. */
@@ -23,6 +24,8 @@ export class ApiError extends Error {
 export function statusOf(code: ApiErrorCode): number {
   switch (code) {
     case 'invalid': return 400;
+    case 'unauthorized': return 401;
+    case 'forbidden': return 403;
     case 'not_found': return 404;
     case 'conflict': return 409;
     case 'payload_too_large': return 413;
@@ -60,5 +63,14 @@ export interface WharfApi {
   followLogs(jobId: string, task: string | undefined, opts?: FollowOptions): AsyncIterable<LogEntry>;
   /** State changes (server-wide, or of one job until it ends). */
   followEvents(opts?: FollowOptions & { jobId?: string }): AsyncIterable<WharfEvent>;
+
+  createToken(req: CreateTokenRequest): Promise<CreatedToken>;
+  listTokens(): Promise<TokenInfo[]>;
+  revokeToken(id: string): Promise<TokenInfo>;
+  /** `value` comes from stdin or a request body, never a command line. */
+  setSecret(name: string, value: string): Promise<{ name: string; created: boolean }>;
+  listSecrets(): Promise<SecretInfo[]>;
+  deleteSecret(name: string): Promise<void>;
+  listAudit(q: { after?: number; limit?: number }): Promise<AuditPage>;
   close(): Promise<void>;
 }

@@ -12,6 +12,9 @@ import type { Policy } from '../spec/policy.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { Worker, type WorkerOptions } from '../worker/worker.js';
+import { userInfo } from 'node:os';
+import { loadOrCreateKey, SecretBox } from '../secrets/index.js';
+import type { AdminStore } from '../store/admin.js';
 import { openContainers, type ContainerOptions } from './containers.js';
 
 export interface RuntimeOptions {
@@ -26,12 +29,18 @@ export interface RuntimeOptions {
   containers?: ContainerOptions;
   /** What tasks may ask for; default non-privileged only. */
   policy?: Policy;
+  /** Who the in-process service acts for in the audit log (default "local:<user>"). */
+  actor?: string;
 }
 
 export type RuntimeWorkerOptions = Omit<WorkerOptions, 'store' | 'backends'>;
 
 export interface Runtime {
   store: Store;
+  /** Tokens, secrets, the audit log. */
+  admin: AdminStore;
+  /** The secret key, loaded (or made, 0600, in the home) on first use. */
+  secretBox(): Promise<SecretBox>;
   service: WharfService;
   /** This runtime's metrics (their own registry), when asked for; its worker reports to them. */
   metrics: WharfMetrics | undefined;
@@ -55,15 +64,22 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
   }
   const backends: Backend[] = [createLocalBackend({ stateDir: o.home, instanceId: store.instanceId }), ...containers.backends];
   const names = backends.map((b) => b.name);
+  let box: Promise<SecretBox> | undefined;
+  const secretBox = (): Promise<SecretBox> => {
+    box ??= loadOrCreateKey({ home: o.home, env: process.env }).then((key) => new SecretBox(key));
+    box.catch(() => { box = undefined; }); // a key problem fixed by the operator is seen on the next try
+    return box;
+  };
   const service = new WharfService({
     store, defaultBackend: o.defaultBackend ?? 'local', backends: names, ...(o.policy ? { policy: o.policy } : {}),
-  });
+    admin: { admin: store.admin, box: secretBox },
+  }).as(o.actor ?? `local:${localUser()}`);
   // Loaded lazily: importing prom-client would add tens of ms to every `wharf run`.
   const metrics = o.metrics ? (await import('../metrics/index.js')).createMetrics({ store, backends: names }) : undefined;
   let worker: Worker | undefined;
   let closed = false;
   return {
-    store, service, metrics, notes: containers.notes,
+    store, admin: store.admin, secretBox, service, metrics, notes: containers.notes,
     async startWorker(wo = {}) {
       if (worker) throw new Error('this process already runs a worker');
       worker = new Worker({ ...wo, store, backends, metrics: wo.metrics ?? metrics?.worker, ...(containers.images ? { images: containers.images } : {}) });
@@ -79,4 +95,12 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
       await store.close();
     },
   };
+}
+
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
 }

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
+import { registerAuth, type AuthOptions } from '../auth/index.js';
 import { ApiError } from '../client/types.js';
 import { invalidRequest } from '../api/errors.js';
 import type { WharfService } from '../api/service.js';
@@ -28,6 +29,8 @@ export interface AppOptions {
   pingMs?: number;
   /** The Prometheus exposition for GET /metrics; without it, /metrics answers 404. */
   metrics?: MetricsSource;
+  /** Who may call /api/*; without it every request acts as anonymous with every scope. */
+  auth?: AuthOptions;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -57,6 +60,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
 
   installErrorHandling(app, bodyLimit);
+  if (opts.auth) registerAuth(app, opts.auth);
 
   const live = new Set<AbortController>();
   // Node counts a connection that has not sent a request yet as busy until headersTimeout
@@ -87,14 +91,16 @@ export function buildApp(opts: AppOptions): FastifyInstance {
         handler: async (req, reply) => {
           const params = check(spec.params, req.params, 'path');
           const query = check(spec.query, req.query, 'query');
-          const answer = await handle({ params, query, body: req.body, req, reply } as Input<RouteSpec>);
+          const body = spec.body?.parsed ? checkBody(spec.body.schema, req.body) : req.body;
+          const answer = await handle({ params, query, body, req, reply } as Input<RouteSpec>);
           if (answer === STREAMED) return reply;
+          if (answer.status === 204) return reply.code(204).send();
           return reply.code(answer.status).send(answer.body);
         },
       });
     };
     const body = spec.body;
-    if (!body) {
+    if (!body || body.parsed) {
       register(app);
       continue;
     }
@@ -110,6 +116,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     });
   }
   return app;
+}
+
+/** A JSON body checked against its schema, naming every bad field. */
+function checkBody(schema: z.ZodType, raw: unknown): unknown {
+  if (raw === undefined) throw invalidRequest([{ path: '', message: 'expected a JSON body (content-type: application/json)' }]);
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  throw invalidRequest(zodDetails(r.error, [], 'unknown field'));
 }
 
 /** Validates path or query parameters, naming every bad one. */

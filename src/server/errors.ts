@@ -12,11 +12,11 @@ export function errorBody(e: ApiError): ErrorBody {
 }
 
 /** Each zod issue as one detail, an unknown key as one detail per key. */
-export function zodDetails(e: z.ZodError, prefix: readonly PropertyKey[] = []): ErrorDetail[] {
+export function zodDetails(e: z.ZodError, prefix: readonly PropertyKey[] = [], unknown = 'unknown parameter'): ErrorDetail[] {
   return e.issues.flatMap((i): ErrorDetail[] => {
     const base = [...prefix, ...i.path];
     if (i.code === 'unrecognized_keys') {
-      return i.keys.map((k) => ({ path: formatPath([...base, k]), message: 'unknown parameter' }));
+      return i.keys.map((k) => ({ path: formatPath([...base, k]), message: unknown }));
     }
     return [{ path: formatPath(base), message: i.message }];
   });

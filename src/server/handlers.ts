@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ApiError } from '../client/types.js';
 import type { WharfService } from '../api/service.js';
+import { actorOf } from '../auth/index.js';
+import type { CreateTokenRequest } from '../spec/admin-api.js';
 import type { LogEntry, WharfEvent } from '../spec/api.js';
 import { jobJsonSchema } from '../spec/json-schema.js';
 import type { Store } from '../store/types.js';
@@ -47,6 +49,8 @@ const isOn = (v: string | undefined): boolean => v === 'true' || v === '1';
 
 export function handlers({ service, store, isReady, sse, metrics }: HandlerDeps): Handlers {
   let openapi: object | undefined;
+  /** The service acting for whoever made the request (its audit log entries name them). */
+  const acting = (req: FastifyRequest): WharfService => service.as(actorOf(req.principal));
   let jobDoc: object | undefined;
 
   const logs = async (
@@ -86,11 +90,11 @@ export function handlers({ service, store, isReady, sse, metrics }: HandlerDeps)
       reply.header('content-type', m.contentType);
       return ok(m.body);
     },
-    submit: async ({ body, reply }) => {
+    submit: async ({ body, reply, req }) => {
       if (!(body instanceof BodyText)) {
         throw new ApiError('unsupported_media_type', 'send the job file as application/json or application/yaml');
       }
-      const job = await service.submit({ text: body.text, format: body.format });
+      const job = await acting(req).submit({ text: body.text, format: body.format });
       reply.header('location', `/api/v1/jobs/${encodeURIComponent(job.id)}`);
       return { status: 201, body: job };
     },
@@ -104,8 +108,8 @@ export function handlers({ service, store, isReady, sse, metrics }: HandlerDeps)
       return ok(await service.listJobs({ ...rest, labels }));
     },
     getJob: async ({ params }) => ok(await service.getJob(params.id)),
-    cancel: async ({ params }) => ok(await service.cancel(params.id)),
-    retry: async ({ params }) => ok(await service.retry(params.id)),
+    cancel: async ({ params, req }) => ok(await acting(req).cancel(params.id)),
+    retry: async ({ params, req }) => ok(await acting(req).retry(params.id)),
     jobLogs: async ({ params, query, req, reply }) => {
       const { task, ...q } = query;
       return logs(req, reply, params.id, task, q);
@@ -121,6 +125,16 @@ export function handlers({ service, store, isReady, sse, metrics }: HandlerDeps)
         event: (e) => e.type,
       }));
     },
+    createToken: async ({ body, req }) => ({ status: 201, body: await acting(req).createToken(body as CreateTokenRequest) }),
+    listTokens: async ({ req }) => ok({ tokens: await acting(req).listTokens() }),
+    revokeToken: async ({ params, req }) => ok(await acting(req).revokeToken(params.id)),
+    listSecrets: async ({ req }) => ok({ secrets: await acting(req).listSecrets() }),
+    setSecret: async ({ params, body, req }) => ok(await acting(req).setSecret(params.name, (body as { value: string }).value)),
+    deleteSecret: async ({ params, req }) => {
+      await acting(req).deleteSecret(params.name);
+      return { status: 204, body: undefined };
+    },
+    audit: async ({ query, req }) => ok(await acting(req).listAudit(query)),
     openapi: async () => ok((openapi ??= openApiDocument(ROUTES))),
     jobSchema: async () => ok((jobDoc ??= jobJsonSchema())),
   };

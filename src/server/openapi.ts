@@ -6,6 +6,10 @@ import {
   logEntrySchema, logPageSchema, outcomeSchema, statusSchema, taskViewSchema,
 } from '../spec/api.js';
 import { jobSchema } from '../spec/schema.js';
+import {
+  auditEntrySchema, auditPageSchema, createdTokenSchema, createTokenBodySchema, secretInfoSchema, secretListSchema,
+  setSecretAnswerSchema, setSecretBodySchema, tokenInfoSchema, tokenListSchema,
+} from '../spec/admin-api.js';
 import { responsesOf, type ResponseSpec, type RouteSpec } from './routes.js';
 
 type Json = Record<string, unknown>;
@@ -15,6 +19,10 @@ const COMPONENTS: ReadonlyArray<[string, z.ZodType]> = [
   ['JobSpec', jobSchema], ['Outcome', outcomeSchema], ['Attempt', attemptViewSchema], ['Task', taskViewSchema],
   ['JobSummary', jobSummarySchema], ['Job', jobViewSchema], ['JobList', jobListSchema], ['LogEntry', logEntrySchema],
   ['LogPage', logPageSchema], ['Event', eventSchema], ['Error', errorBodySchema], ['Status', statusSchema],
+  ['TokenInfo', tokenInfoSchema], ['CreatedToken', createdTokenSchema], ['TokenList', tokenListSchema],
+  ['CreateToken', createTokenBodySchema], ['SecretInfo', secretInfoSchema], ['SecretList', secretListSchema],
+  ['SetSecret', setSecretBodySchema], ['SecretSet', setSecretAnswerSchema], ['AuditEntry', auditEntrySchema],
+  ['AuditPage', auditPageSchema],
 ];
 
 const REF = (id: string): string => `#/components/schemas/${id}`;

@@ -7,6 +7,11 @@ import {
   errorBodySchema, eventSchema, jobListSchema, jobViewSchema, logEntrySchema, logPageSchema, statusSchema,
 } from '../spec/api.js';
 import { jobSchema } from '../spec/schema.js';
+import {
+  auditPageSchema, createdTokenSchema, createTokenBodySchema, secretListSchema, setSecretAnswerSchema, setSecretBodySchema,
+  tokenInfoSchema, tokenListSchema,
+} from '../spec/admin-api.js';
+import { AUDIT_LIMIT } from '../api/admin.js';
 import { LIST_LIMIT, LOG_LIMIT } from '../api/service.js';
 
 export interface ResponseSpec {
@@ -22,10 +27,12 @@ export interface ResponseSpec {
 export interface BodySpec {
   schema: z.ZodType;
   contentTypes: readonly string[];
+  /** A JSON body the app parses and checks against `schema` (else the handler gets the text: job files). */
+  parsed?: true;
 }
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Fastify syntax (`:id`). */
   url: string;
   summary: string;
@@ -57,6 +64,11 @@ const ONE = 'expected one value, not a list (the parameter is given more than on
 const text = (what: string) => z.string({ error: ONE }).min(1, { error: `expected ${what}` });
 
 const jobParams = z.strictObject({ id: text('a job id') });
+const tokenParams = z.strictObject({ id: text('a token id') });
+const secretParams = z.strictObject({ name: text('a secret name') });
+const E401 = err('No credentials, or ones that are not valid (a token, or an OIDC JWT).');
+const E403 = err('The credentials lack the scope this route needs.');
+const jsonBody = (schema: z.ZodType): BodySpec => ({ schema, contentTypes: JSON_TYPES, parsed: true });
 const taskParams = z.strictObject({ id: text('a job id'), task: text('a task name') });
 
 export const listQuery = z.strictObject({
@@ -158,6 +170,42 @@ export const ROUTES = {
       400: E400, 404: E404,
     },
   },
+  createToken: {
+    method: 'POST', url: '/api/v1/tokens', summary: 'Create an API token (admin). The token is in this answer only; Wharf keeps its hash.',
+    body: jsonBody(createTokenBodySchema),
+    responses: { 201: { description: 'The new token, shown once.', json: createdTokenSchema }, 400: E400 },
+  },
+  listTokens: {
+    method: 'GET', url: '/api/v1/tokens', summary: 'API tokens, newest first (admin); never their secrets.',
+    responses: { 200: { description: 'The tokens.', json: tokenListSchema } },
+  },
+  revokeToken: {
+    method: 'POST', url: '/api/v1/tokens/:id/revoke', summary: 'Revoke a token (admin): it is refused from now on.',
+    params: tokenParams,
+    responses: { 200: { description: 'The revoked token.', json: tokenInfoSchema }, 404: err('No such token.'), 409: err('Revoked already.') },
+  },
+  listSecrets: {
+    method: 'GET', url: '/api/v1/secrets', summary: 'Secret names and times (admin); never their values.',
+    responses: { 200: { description: 'The secrets.', json: secretListSchema } },
+  },
+  setSecret: {
+    method: 'PUT', url: '/api/v1/secrets/:name', summary: 'Create or replace a secret (admin); stored encrypted.',
+    params: secretParams, body: jsonBody(setSecretBodySchema),
+    responses: { 200: { description: 'Stored.', json: setSecretAnswerSchema }, 400: E400, 503: err('The server has no secret key.') },
+  },
+  deleteSecret: {
+    method: 'DELETE', url: '/api/v1/secrets/:name', summary: 'Delete a secret (admin).',
+    params: secretParams,
+    responses: { 204: { description: 'Deleted.' }, 404: err('No such secret.') },
+  },
+  audit: {
+    method: 'GET', url: '/api/v1/audit', summary: 'The audit log, oldest first (admin): who submitted, canceled, retried, made tokens or secrets.',
+    query: z.strictObject({
+      after: uint().optional().meta({ description: 'Entries with a greater id.' }),
+      limit: uint(AUDIT_LIMIT.max).optional().meta({ description: `Entries per page (default ${AUDIT_LIMIT.default}).` }),
+    }),
+    responses: { 200: { description: 'A page of entries.', json: auditPageSchema }, 400: E400 },
+  },
   openapi: {
     method: 'GET', url: '/api/v1/openapi.json', summary: 'This document.',
     responses: { 200: { description: 'OpenAPI 3.1.', json: jsonDocument } },
@@ -179,9 +227,16 @@ const INTERNAL: ResponseSpec = err('Something broke inside the server (details a
  */
 export function responsesOf(r: RouteSpec): Readonly<Record<number, ResponseSpec>> {
   const out: Record<number, ResponseSpec> = {};
-  if (r.params || r.query || r.method === 'POST') out[400] = E400;
+  // Fastify reads a body on every method but GET, wanted or not.
+  const takesBody = r.method !== 'GET';
+  if (r.params || r.query || takesBody) out[400] = E400;
   if (r.params) out[414] = err('A segment of the path is too long (over 100 characters) to name anything.');
-  if (r.method === 'POST') {
+  // With authentication on (any address but loopback, or tokens configured).
+  if (r.url.startsWith('/api/')) {
+    out[401] = E401;
+    out[403] = E403;
+  }
+  if (takesBody) {
     out[413] = err('The body is larger than the limit.');
     out[415] = err('The content type is not accepted.');
   }

@@ -42,7 +42,7 @@ function taskErrors(at: string, t: TaskSpec, backend: BackendName, available: re
   if (!available.includes(backend)) {
     return [{ path: `${at}.backend`, message: `the ${backend} backend is not available here (available: ${available.join(', ')})` }];
   }
-  const errors: ErrorDetail[] = [];
+  const errors: ErrorDetail[] = secretErrors(at, t, backend);
   if (backend === 'local') {
     for (const f of CONTAINER_FIELDS) {
       if (t[f] !== undefined) errors.push({ path: `${at}.${f}`, message: `only container backends (docker, kubernetes) use ${f}; this task runs on the local backend` });
@@ -78,4 +78,33 @@ function taskErrors(at: string, t: TaskSpec, backend: BackendName, available: re
     }
   }
   return errors;
+}
+
+/** Each secret lands somewhere of its own: no variable set twice, files only in containers. */
+function secretErrors(at: string, t: TaskSpec, backend: BackendName): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  const vars = new Set(Object.keys(t.env ?? {}));
+  const files = new Set<string>();
+  for (const [i, ref] of (t.secrets ?? []).entries()) {
+    const r = secretRef(ref);
+    const path = `${at}.secrets[${i}]`;
+    if ('file' in r) {
+      if (backend === 'local') errors.push({ path: `${path}.file`, message: 'secret files need a container backend (docker, kubernetes); on the local backend use env' });
+      else if (files.has(r.file)) errors.push({ path: `${path}.file`, message: `${JSON.stringify(r.file)} is already another secret's file` });
+      files.add(r.file);
+    } else {
+      if (vars.has(r.env)) errors.push({ path, message: `the environment variable ${r.env} is set twice (by env or another secret)` });
+      vars.add(r.env);
+    }
+  }
+  return errors;
+}
+
+export type SecretRef = { name: string; env: string } | { name: string; file: string };
+
+/** A secret reference in its one form: where the value goes. */
+export function secretRef(ref: NonNullable<TaskSpec['secrets']>[number]): SecretRef {
+  if (typeof ref === 'string') return { name: ref, env: ref };
+  if (ref.file !== undefined) return { name: ref.name, file: ref.file };
+  return { name: ref.name, env: ref.env ?? ref.name };
 }

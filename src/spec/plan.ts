@@ -1,5 +1,6 @@
 // Turns a validated job spec into the plan the core and the store work with: durations in
 // milliseconds, defaults applied. Pure.
+import { secretRef, type SecretRef } from './placement.js';
 import type { BackendName, Feature, JobSpec, TaskSpec } from './schema.js';
 
 export interface RetryPolicy {
@@ -37,6 +38,8 @@ export interface TaskPlan {
   inputs?: CopySpec[];
   /** Container files or directories copied out to the host after it ends. */
   outputs?: CopySpec[];
+  /** Secrets given to the task, by name (values are resolved by the worker at start, never stored here). */
+  secrets?: SecretRef[];
   /** Pod additions (kubernetes): a Docker sidecar, a Kata runtime class. */
   features?: Feature[];
 }
@@ -118,6 +121,7 @@ export function taskPlan(name: string, t: TaskSpec): TaskPlan {
   if (t.writableRootfs) plan.writableRootfs = true;
   if (t.inputs?.length) plan.inputs = t.inputs;
   if (t.outputs?.length) plan.outputs = t.outputs;
+  if (t.secrets?.length) plan.secrets = t.secrets.map(secretRef);
   if (t.features?.length) plan.features = [...new Set(t.features)];
   return plan;
 }

@@ -92,6 +92,19 @@ export const copySchema = (fromWhat: string, toWhat: string) => z.strictObject({
   to: toWhat === 'container' ? absolutePath('an absolute directory in the container') : hostPath,
 });
 
+const SECRET_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const secretName = z.string({ error: 'expected a secret name' }).regex(SECRET_NAME_RE, { error: (iss) => `expected a secret name (letters, digits, "_"; not starting with a digit), got ${JSON.stringify(iss.input)}` });
+
+export const secretRefSchema = z.union([
+  secretName,
+  z.strictObject({
+    name: secretName,
+    env: z.string().regex(ENV_KEY_RE, { error: (iss) => `expected an environment variable name, got ${JSON.stringify(iss.input)}` })
+      .refine((k) => !k.startsWith('WHARF_'), { error: 'names starting with WHARF_ are reserved for Wharf' }).optional(),
+    file: absolutePath('an absolute file path in the container').optional(),
+  }).refine((r) => !(r.env !== undefined && r.file !== undefined), { error: 'expected env or file, not both' }),
+], { error: 'expected a secret name, or {name, env} or {name, file}' });
+
 export const taskSchema = z
   .strictObject({
     command: z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of strings, e.g. ["sh", "-c", "echo hi"]' })
@@ -124,6 +137,8 @@ export const taskSchema = z
       .meta({ description: 'Host files or directories (from) copied into a container directory (to) before the task starts.' }),
     outputs: z.array(copySchema('container', 'host'), { error: 'expected a list of {from, to}' }).optional()
       .meta({ description: 'Container files or directories (from) copied into a host directory (to) after the task ends.' }),
+    secrets: z.array(secretRefSchema, { error: 'expected a list of secret names' }).optional()
+      .meta({ description: 'Secrets (wharf secret set NAME) given to this task only: a name is the environment variable of that name; {name, env} another variable; {name, file} a file (container backends). Their values are masked (***) in logs and messages.' }),
     features: z.array(z.enum(FEATURES, { error: (iss) => `expected one of ${FEATURES.join(', ')}, got ${typeof iss.input === 'string' ? JSON.stringify(iss.input) : describe(iss.input)}` }),
       { error: 'expected a list of features, e.g. ["docker"]' }).optional()
       .meta({ description: 'Pod additions on the kubernetes backend, where the server\'s policy allows them: "docker" (a rootless Docker engine beside the task, DOCKER_HOST set), "kata" (the pod runs in a Kata microVM).' }),

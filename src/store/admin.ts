@@ -21,10 +21,9 @@ export interface StoredSecret {
   updatedAt: number;
 }
 
-export const AUDIT_ACTIONS = [
-  'job.submit', 'job.cancel', 'job.retry', 'token.create', 'token.revoke', 'secret.set', 'secret.delete',
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+import type { AuditAction } from '../spec/admin-api.js';
+
+export type { AuditAction };
 
 export interface NewAuditEntry {
   /** Who: "token:<id> (<name>)", "oidc:<subject>", "local:<user>", "anonymous". */

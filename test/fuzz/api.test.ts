@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import * as fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { stringify as yamlStringify } from 'yaml';
+import { randomBytes } from 'node:crypto';
 import { WharfService } from '../../src/api/service.js';
+import { SecretBox } from '../../src/secrets/index.js';
 import { buildApp, DEFAULT_BODY_LIMIT } from '../../src/server/app.js';
 import { responsesOf, ROUTES, type RouteName, type RouteSpec } from '../../src/server/routes.js';
 import { JOB_STATES } from '../../src/core/states.js';
@@ -49,7 +51,8 @@ interface Fixture {
 async function fixture(): Promise<Fixture> {
   const raw = await openSqliteStore({ path: ':memory:' });
   const { store, listeners } = counting(raw);
-  const service = new WharfService({ store, defaultBackend: 'local', pollMs: 200 });
+  const box = new SecretBox(randomBytes(32));
+  const service = new WharfService({ store, defaultBackend: 'local', pollMs: 200, admin: { admin: raw.admin, box: async () => box } });
   const app = buildApp({ service, store, isReady: () => true });
   let matched: string | undefined;
   app.addHook('onRequest', async (req) => {

@@ -1,7 +1,9 @@
 // Shared by the server tests: a store in memory, the service and app over it, attempts driven
 // by hand through the Store interface, and checks of answers against the route table.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { WharfService } from '../../src/api/service.js';
+import { SecretBox } from '../../src/secrets/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { responsesOf, ROUTES, type RouteName } from '../../src/server/routes.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
@@ -59,7 +61,8 @@ export async function setup(o: { bodyLimit?: number; pingMs?: number; ready?: ()
   const raw = await openSqliteStore({ path: ':memory:' });
   const { store, listeners } = counting(raw);
   // A short safety timer keeps the tests quick should a nudge ever be missed.
-  const service = new WharfService({ store, defaultBackend: 'local', pollMs: 200 });
+  const box = new SecretBox(randomBytes(32));
+  const service = new WharfService({ store, defaultBackend: 'local', pollMs: 200, admin: { admin: raw.admin, box: async () => box } });
   const app = buildApp({ service, store, isReady: o.ready ?? (() => true), bodyLimit: o.bodyLimit, pingMs: o.pingMs });
   await app.ready();
   return {

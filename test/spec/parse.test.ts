@@ -137,8 +137,8 @@ describe('parseJob: unknown fields', () => {
 
   test('no close match lists the fields; one error per key', () => {
     assert.deepEqual(errorsOf(withTask({ x: 1, shell: 'bash' })), [
-      { path: 'tasks.a.x', message: 'unknown field "x"; expected one of: command, image, backend, env, needs, timeout, retries, workingDir, resources, build, user, network, capabilities, privileged, writableRootfs, inputs, outputs, features' },
-      { path: 'tasks.a.shell', message: 'unknown field "shell"; expected one of: command, image, backend, env, needs, timeout, retries, workingDir, resources, build, user, network, capabilities, privileged, writableRootfs, inputs, outputs, features' },
+      { path: 'tasks.a.x', message: 'unknown field "x"; expected one of: command, image, backend, env, needs, timeout, retries, workingDir, resources, build, user, network, capabilities, privileged, writableRootfs, inputs, outputs, secrets, features' },
+      { path: 'tasks.a.shell', message: 'unknown field "shell"; expected one of: command, image, backend, env, needs, timeout, retries, workingDir, resources, build, user, network, capabilities, privileged, writableRootfs, inputs, outputs, secrets, features' },
     ]);
     assert.deepEqual(only(withTask({ retries: { limit: 1, backoff: { x: 1 } } })),
       { path: 'tasks.a.retries.backoff.x', message: 'unknown field "x"; expected one of: initial, factor, max' });
@@ -146,7 +146,7 @@ describe('parseJob: unknown fields', () => {
 
   test('a field that is already present is not suggested', () => {
     assert.deepEqual(only(withTask({ comand: ['y'] })),
-      { path: 'tasks.a.comand', message: 'unknown field "comand"; expected one of: command, image, backend, env, needs, timeout, retries, workingDir, resources, build, user, network, capabilities, privileged, writableRootfs, inputs, outputs, features' });
+      { path: 'tasks.a.comand', message: 'unknown field "comand"; expected one of: command, image, backend, env, needs, timeout, retries, workingDir, resources, build, user, network, capabilities, privileged, writableRootfs, inputs, outputs, secrets, features' });
   });
 
   test('"__proto__" is an unknown field, not a prototype', () => {

@@ -53,6 +53,19 @@ describe('place', () => {
     ]);
   });
 
+  it('puts each secret somewhere of its own, files only in containers', () => {
+    const r = place(job({
+      a: { command: ['x'], backend: 'local', env: { TOKEN: 'x' }, secrets: ['TOKEN', { name: 'KEY', file: '/run/key' }, { name: 'B', env: 'BE' }, { name: 'C', env: 'BE' }] },
+      b: { command: ['x'], image: 'i', backend: 'docker', secrets: [{ name: 'K1', file: '/run/k' }, { name: 'K2', file: '/run/k' }] },
+    }), all);
+    assert.deepEqual(r.errors, [
+      { path: 'tasks.a.secrets[0]', message: 'the environment variable TOKEN is set twice (by env or another secret)' },
+      { path: 'tasks.a.secrets[1].file', message: 'secret files need a container backend (docker, kubernetes); on the local backend use env' },
+      { path: 'tasks.a.secrets[3]', message: 'the environment variable BE is set twice (by env or another secret)' },
+      { path: 'tasks.b.secrets[1].file', message: '"/run/k" is already another secret\'s file' },
+    ]);
+  });
+
   it('refuses a backend this installation does not have', () => {
     const r = place(job({ a: { command: ['x'], image: 'i', backend: 'kubernetes' } }), all);
     assert.deepEqual(r.errors, [{ path: 'tasks.a.backend', message: 'the kubernetes backend is not available here (available: local, docker)' }]);

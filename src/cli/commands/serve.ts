@@ -1,7 +1,9 @@
 // `wharf serve`: the API server with an embedded worker, on 127.0.0.1:5255 by default.
 // SIGTERM/SIGINT drain: stop claiming, let running attempts finish until --drain-timeout, stop
 // the rest, close the server and the store.
+import type { AuthOptions } from '../../auth/index.js';
 import { ApiError } from '../../client/types.js';
+import type { AdminStore } from '../../store/admin.js';
 import { formatError } from '../../core/format-error.js';
 import { MEMORY_RE } from '../../spec/schema.js';
 import { memoryBytes } from '../../spec/plan.js';
@@ -19,6 +21,10 @@ export interface ServeOptions {
   drainTimeout: string;
   logCap?: string;
   policy?: string;
+  requireAuth?: boolean;
+  oidcIssuer?: string;
+  oidcAudience?: string[];
+  oidcJwksUrl?: string;
 }
 
 export async function serve(o: ServeOptions & ContainerFlags): Promise<number> {
@@ -38,19 +44,22 @@ export async function serve(o: ServeOptions & ContainerFlags): Promise<number> {
   const containers = containerOptions(o);
   const policy = await loadPolicy(o.policy);
   const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}), metrics: true, containers, ...(policy ? { policy } : {}) });
+  let auth;
+  try {
+    auth = await authFor(o, rt.admin);
+  } catch (e) {
+    await rt.close(0);
+    throw e;
+  }
   for (const note of rt.notes) process.stderr.write(`wharf: ${note}\n`);
   const w = await rt.startWorker(worker);
   const metrics = rt.metrics;
   const server = await startServer({
-    host: o.host, port, service: rt.service, store: rt.store, isReady: () => w.alive,
+    host: o.host, port, service: rt.service, store: rt.store, isReady: () => w.alive, auth,
     ...(metrics ? { metrics: () => metrics.scrape() } : {}),
   });
-  process.stderr.write(`wharf: listening on ${server.url} (API; worker ${w.id}, home ${home})\n`);
-  if (!isLoopback(o.host)) {
-    // Tokens come with the security work; until then say plainly what this exposes.
-    process.stderr.write(`wharf: warning: ${o.host} is not a loopback address and the API has no authentication yet: ` +
-      'anyone who can reach it can run commands on this host\n');
-  }
+  process.stderr.write(`wharf: listening on ${server.url} (API; worker ${w.id}, home ${home}; ` +
+    `${auth.mode === 'required' ? `credentials required${auth.oidc ? ': API tokens or OIDC' : ': API tokens'}` : 'no credentials needed on loopback'})\n`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -72,6 +81,32 @@ export async function serve(o: ServeOptions & ContainerFlags): Promise<number> {
   });
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+/**
+ * Bound to loopback, the API may run without credentials (zero setup); anywhere else (or with
+ * --require-auth) every /api route needs a token or an OIDC JWT, and the server will not start
+ * until someone can hold the admin scope.
+ */
+async function authFor(o: ServeOptions, admin: AdminStore): Promise<AuthOptions> {
+  const [{ bindRequiresAuth, OidcVerifier, storeTokens, tokenUseRecorder }] = await Promise.all([import('../../auth/index.js')]);
+  const issuer = o.oidcIssuer ?? process.env.WHARF_OIDC_ISSUER;
+  const audience = o.oidcAudience?.length ? o.oidcAudience : process.env.WHARF_OIDC_AUDIENCE?.split(',').filter(Boolean);
+  const jwksUrl = o.oidcJwksUrl ?? process.env.WHARF_OIDC_JWKS_URL;
+  let oidc;
+  if (issuer !== undefined || jwksUrl !== undefined || audience?.length) {
+    if (!issuer || !jwksUrl || !audience?.length) {
+      throw new ApiError('invalid', 'OIDC needs all of --oidc-issuer, --oidc-audience and --oidc-jwks-url (WHARF_OIDC_ISSUER, WHARF_OIDC_AUDIENCE, WHARF_OIDC_JWKS_URL)');
+    }
+    try {
+      oidc = new OidcVerifier({ issuer, audience, jwksUrl });
+    } catch (e) {
+      throw new ApiError('invalid', formatError(e));
+    }
+  }
+  const required = o.requireAuth === true || bindRequiresAuth(o.host);
+  if (required && !oidc && !(await admin.hasAdminToken(Date.now()))) {
+    throw new ApiError('invalid', `serving on ${o.host} needs credentials, and no admin token exists yet. Create one here first ` +
+      '(same WHARF_HOME or --db, without WHARF_URL): `wharf token create --scope admin --name admin`, then start again ' +
+      '(or configure OIDC with --oidc-issuer, --oidc-audience and --oidc-jwks-url)');
+  }
+  return { mode: required ? 'required' : 'open', tokens: storeTokens(admin), onUsed: tokenUseRecorder(admin), ...(oidc ? { oidc } : {}) };
 }
