@@ -2,6 +2,7 @@
 // the output. Arguments narrow the run to files whose path contains one of them.
 // One dockerd (with a busybox image) serves the whole run; tests find it in WHARF_TEST_DOCKER,
 // or the reason it could not start in WHARF_TEST_DOCKER_ERROR (so docker tests fail with it).
+// One PostgreSQL cluster too (WHARF_TEST_POSTGRES): each test makes its own database in it.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -25,16 +26,24 @@ if (chosen.length === 0) {
 }
 
 const env = { ...process.env };
-const daemon = spawn(process.execPath, [join(root, 'infra/docker-daemon.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-const daemonExit = once(daemon, 'exit');
-const [line] = await once(createInterface({ input: daemon.stdout }), 'line');
-const started = JSON.parse(line);
-if (started.ok) env.WHARF_TEST_DOCKER = JSON.stringify(started.ok);
-else env.WHARF_TEST_DOCKER_ERROR = started.error;
+/** Starts a helper that answers one JSON line ({ok} or {error}) and stops when its stdin closes. */
+async function helper(args) {
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  const [line] = await once(createInterface({ input: child.stdout }), 'line');
+  return { started: JSON.parse(line), stop: async () => { child.stdin.end(); await exited; } };
+}
+const [docker, postgres] = await Promise.all([
+  helper([join(root, 'infra/docker-daemon.js')]),
+  helper([join(root, 'infra/postgres.js'), 'serve']),
+]);
+if (docker.started.ok) env.WHARF_TEST_DOCKER = JSON.stringify(docker.started.ok);
+else env.WHARF_TEST_DOCKER_ERROR = docker.started.error;
+// Without it, each test process starts a cluster of its own (and reports why that fails).
+if (postgres.started.ok) env.WHARF_TEST_POSTGRES = JSON.stringify(postgres.started.ok);
 
 const tests = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...chosen], { stdio: 'inherit', env });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => tests.kill(sig));
 const [code] = await once(tests, 'exit');
-daemon.stdin.end();
-await daemonExit;
+await Promise.all([docker.stop(), postgres.stop()]);
 process.exit(code ?? 1);

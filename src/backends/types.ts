@@ -21,6 +21,16 @@ export interface StartRequest {
   plan: TaskPlan;
   /** The complete environment: the task's env plus Wharf's own (WHARF_JOB_ID, …). */
   env: Record<string, string>;
+  /** The task's secret values, apart from `env` so that a backend can keep them out of what it shows. */
+  secrets?: RunSecrets;
+}
+
+/** Secret values for one run. The worker masks them in everything it stores; a backend never logs them. */
+export interface RunSecrets {
+  /** Environment variables (none of them also in `env`). */
+  env: Record<string, string>;
+  /** Files at absolute container paths, readable by the task's user only (mode 0400). Container backends only. */
+  files: { path: string; value: string }[];
 }
 
 /** How a run ended, as the backend saw it. */

@@ -26,7 +26,8 @@ export async function connect(): Promise<CliContext> {
   }
   const [{ openRuntime }, { containerOptions, loadPolicy }] = await Promise.all([import('../runtime/runtime.js'), import('./runtime-config.js')]);
   const policy = await loadPolicy(undefined);
-  const rt = await openRuntime({ home: wharfHome(), containers: containerOptions({}), ...(policy ? { policy } : {}) });
+  const db = process.env.WHARF_DB;
+  const rt = await openRuntime({ home: wharfHome(), containers: containerOptions({}), ...(policy ? { policy } : {}), ...(db ? { db } : {}) });
   return {
     api: rt.service,
     mode: 'in-process',

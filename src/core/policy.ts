@@ -3,9 +3,43 @@
 import type { ErrorDetail } from '../spec/api.js';
 import type { Policy } from '../spec/policy.js';
 import type { JobSpec, TaskSpec } from '../spec/schema.js';
+import { cpuCores, memoryBytes } from '../spec/plan.js';
+import { formatImageRef, parseImageRef } from '../builders/registry/image-ref.js';
 
 export function policyErrors(spec: JobSpec, policy: Policy): ErrorDetail[] {
-  return Object.entries(spec.tasks).flatMap(([name, t]) => (t.backend === 'local' ? [] : taskErrors(`tasks.${name}`, t, policy)));
+  return Object.entries(spec.tasks).flatMap(([name, t]) => {
+    const at = `tasks.${name}`;
+    if (t.backend !== undefined && !policy.allowedBackends.includes(t.backend)) {
+      return [{ path: `${at}.backend`, message: `backend ${t.backend}: refused by the server's policy (allowedBackends: ${JSON.stringify(policy.allowedBackends)})` }];
+    }
+    return [...resourceErrors(at, t, policy), ...(t.backend === 'local' ? [] : taskErrors(at, t, policy))];
+  });
+}
+
+function resourceErrors(at: string, t: TaskSpec, p: Policy): ErrorDetail[] {
+  const max = p.maxResources;
+  const errors: ErrorDetail[] = [];
+  if (max?.cpu !== undefined && t.resources?.cpu !== undefined && cpuCores(t.resources.cpu) > max.cpu) {
+    errors.push({ path: `${at}.resources.cpu`, message: `${t.resources.cpu} CPUs: refused by the server's policy (maxResources.cpu: ${max.cpu})` });
+  }
+  if (max?.memory !== undefined && t.resources?.memory !== undefined && memoryBytes(t.resources.memory) > memoryBytes(max.memory)) {
+    errors.push({ path: `${at}.resources.memory`, message: `${t.resources.memory} of memory: refused by the server's policy (maxResources.memory: ${max.memory})` });
+  }
+  return errors;
+}
+
+/** Whether an image reference matches one of the patterns, as written or fully qualified. */
+export function imageAllowed(image: string, patterns: readonly string[]): boolean {
+  let full = image;
+  try {
+    full = formatImageRef(parseImageRef(image));
+  } catch {
+    // Not a valid reference: only a pattern for the text as written can allow it.
+  }
+  return patterns.some((p) => {
+    const re = new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    return re.test(image) || re.test(full);
+  });
 }
 
 function taskErrors(at: string, t: TaskSpec, p: Policy): ErrorDetail[] {
@@ -13,6 +47,9 @@ function taskErrors(at: string, t: TaskSpec, p: Policy): ErrorDetail[] {
   const refuse = (field: string, rule: string, what: string): void => {
     errors.push({ path: `${at}.${field}`, message: `${what}: refused by the server's policy (${rule})` });
   };
+  if (t.image !== undefined && !imageAllowed(t.image, p.allowedImages)) {
+    refuse('image', `allowedImages: ${JSON.stringify(p.allowedImages)}`, `image ${JSON.stringify(t.image)}`);
+  }
   if (t.privileged && !p.allowPrivileged) refuse('privileged', 'allowPrivileged: false', 'a privileged container');
   for (const [i, c] of (t.capabilities ?? []).entries()) {
     if (!p.allowedCapabilities.includes(c)) refuse(`capabilities[${i}]`, `allowedCapabilities: ${JSON.stringify(p.allowedCapabilities)}`, `capability ${c}`);

@@ -12,7 +12,7 @@ export interface Permission {
   reason?: string;
 }
 
-export async function checkPermissions(kc: KubeConfig, namespace: string, o: Pick<ManifestOptions, 'builds' | 'workloads' | 'pullSecrets'>): Promise<Permission[]> {
+export async function checkPermissions(kc: KubeConfig, namespace: string, o: Pick<ManifestOptions, 'builds' | 'workloads' | 'secrets'>): Promise<Permission[]> {
   const api = kc.makeApiClient(AuthorizationV1Api);
   const wanted = roleRules(o).flatMap((r) => r.resources.flatMap((res) => r.verbs.map((verb) => ({ verb, res }))));
   return Promise.all(wanted.map(async ({ verb, res }) => {

@@ -10,8 +10,8 @@ export interface ManifestOptions {
   builds: boolean;
   /** Workloads (long-lived sandboxes with exec). */
   workloads: boolean;
-  /** Wharf creates and deletes image pull secrets (registry credentials given to Wharf). */
-  pullSecrets: boolean;
+  /** Wharf creates and deletes Secrets: per-pod pull secrets, Kaniko's registry credentials, tasks' secrets. */
+  secrets: boolean;
 }
 
 export interface PolicyRule {
@@ -27,14 +27,14 @@ const LABELS = { 'app.kubernetes.io/name': 'wharf', 'app.kubernetes.io/component
  * Exactly what the worker does, no wildcards. WebSocket upgrades (attach, exec) are authorized
  * as `get` by API servers up to 1.34 and as `get` and `create` from 1.35, so both are listed.
  */
-export function roleRules(o: Pick<ManifestOptions, 'builds' | 'workloads' | 'pullSecrets'>): PolicyRule[] {
+export function roleRules(o: Pick<ManifestOptions, 'builds' | 'workloads' | 'secrets'>): PolicyRule[] {
   const rules: PolicyRule[] = [
     { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
     { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   ];
   if (o.builds) rules.push({ apiGroups: [''], resources: ['pods/attach'], verbs: ['create', 'get'] });
   if (o.workloads) rules.push({ apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get'] });
-  if (o.pullSecrets) rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] });
+  if (o.secrets) rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] });
   return rules;
 }
 

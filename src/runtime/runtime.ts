@@ -2,25 +2,24 @@
 // Both `wharf serve` and the CLI's in-process mode start here; clients and config are made
 // here and passed down, nothing connects at import.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { WharfService } from '../api/service.js';
 import type { WharfMetrics } from '../metrics/index.js';
 import { createLocalBackend } from '../backends/local/index.js';
 import type { Backend } from '../backends/types.js';
 import type { BackendName } from '../spec/schema.js';
 import type { Policy } from '../spec/policy.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
+import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { Worker, type WorkerOptions } from '../worker/worker.js';
 import { userInfo } from 'node:os';
-import { loadOrCreateKey, SecretBox } from '../secrets/index.js';
+import { loadOrCreateKey, SecretBox, storeSecrets, type SecretSource } from '../secrets/index.js';
 import type { AdminStore } from '../store/admin.js';
 import { openContainers, type ContainerOptions } from './containers.js';
 
 export interface RuntimeOptions {
   /** WHARF_HOME: the default database and the local backend's run directories live here. */
   home: string;
-  /** SQLite file; default `<home>/wharf.db`. */
+  /** A SQLite file (default `<home>/wharf.db`) or a postgres:// URL. */
   db?: string;
   defaultBackend?: BackendName;
   /** Keep Prometheus metrics (for `wharf serve`'s /metrics); off, prom-client is never loaded. */
@@ -54,7 +53,7 @@ export interface Runtime {
 
 export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
   mkdirSync(o.home, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore({ path: o.db ?? join(o.home, 'wharf.db') });
+  const store = await openStore({ home: o.home, ...(o.db !== undefined ? { db: o.db } : {}) });
   let containers;
   try {
     containers = await openContainers(o.home, store.instanceId, o.containers);
@@ -82,7 +81,11 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
     store, admin: store.admin, secretBox, service, metrics, notes: containers.notes,
     async startWorker(wo = {}) {
       if (worker) throw new Error('this process already runs a worker');
-      worker = new Worker({ ...wo, store, backends, metrics: wo.metrics ?? metrics?.worker, ...(containers.images ? { images: containers.images } : {}) });
+      // The key is loaded when a task first needs a secret: a worker without secrets needs no key.
+      const secrets: SecretSource = { resolve: async (names) => storeSecrets(store.admin, await secretBox()).resolve(names) };
+      worker = new Worker({
+        ...wo, store, backends, secrets, metrics: wo.metrics ?? metrics?.worker, ...(containers.images ? { images: containers.images } : {}),
+      });
       await worker.start();
       return worker;
     },

@@ -5,7 +5,7 @@ import type { ErrorDetail } from './api.js';
 import { defaultErrorMap, issuesToErrors } from './errors.js';
 import { decodeJson } from './json-text.js';
 import { exceedsDepth, placed, TOO_DEEP } from './source.js';
-import { FEATURES } from './schema.js';
+import { BACKENDS, FEATURES, MEMORY_RE } from './schema.js';
 import { decodeYaml } from './yaml-text.js';
 
 /** The capabilities Docker gives a non-privileged container by default. */
@@ -30,6 +30,14 @@ export const policySchema = z.strictObject({
     .meta({ description: 'Whether a task may ask for a writable root filesystem.' }),
   allowedHostPaths: z.array(z.string().startsWith('/', { error: 'expected an absolute path' })).default(['/'])
     .meta({ description: 'Host directories that build contexts, inputs and outputs may use (prefixes).' }),
+  allowedImages: z.array(z.string().min(1, { error: 'expected an image pattern such as "registry.example.com/team/*"' })).default(['*'])
+    .meta({ description: 'Images a task may run: patterns where * matches anything (including "/" and ":"), matched against the reference as written and in full (docker.io/library/busybox:latest).' }),
+  allowedBackends: z.array(z.enum(BACKENDS, { error: `expected one of ${BACKENDS.join(', ')}` })).default([...BACKENDS])
+    .meta({ description: 'Backends a task may run on.' }),
+  maxResources: z.strictObject({
+    cpu: z.number({ error: 'expected a number of CPUs' }).positive({ error: 'expected a number of CPUs' }).optional(),
+    memory: z.string().regex(MEMORY_RE, { error: 'expected a memory size such as "8Gi"' }).optional(),
+  }).optional().meta({ description: 'The most CPU and memory one task may ask for.' }),
 });
 
 export type Policy = z.output<typeof policySchema>;

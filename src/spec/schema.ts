@@ -55,11 +55,23 @@ export const taskNameSchema = z.string().regex(DNS_LABEL_RE, {
   error: (iss) => `expected a task name of lowercase letters, digits and "-" (at most 63, starting and ending alphanumeric), got ${JSON.stringify(iss.input)}`,
 });
 
+/** One argument or value: Linux refuses longer ones (MAX_ARG_STRLEN). */
+export const MAX_ARG_BYTES = 128 * 1024;
+export const MAX_ARGS = 4096;
+/** All of a task's environment (names and values): Linux's ARG_MAX is 2 MiB for it and the arguments. */
+export const MAX_ENV_BYTES = 1024 * 1024;
+export const MAX_TASKS = 1000;
+const encoder = new TextEncoder();
+const utf8Length = (s: string): number => encoder.encode(s).length;
+const tooLong = (what: string) => `expected an ${what} of at most ${MAX_ARG_BYTES / 1024} KiB`;
+
 export const envSchema = z.record(
   z.string().regex(ENV_KEY_RE, { error: (iss) => `expected an environment variable name (letters, digits, "_"), got ${JSON.stringify(iss.input)}` })
     .refine((k) => !k.startsWith('WHARF_'), { error: 'names starting with WHARF_ are reserved for Wharf' }),
-  z.string({ error: (iss) => `expected a string, got ${describe(iss.input)} (quote numbers and booleans in YAML)` }),
-);
+  z.string({ error: (iss) => `expected a string, got ${describe(iss.input)} (quote numbers and booleans in YAML)` })
+    .refine((v) => utf8Length(v) <= MAX_ARG_BYTES, { error: tooLong('env value') }),
+).refine((env) => Object.entries(env).reduce((n, [k, v]) => n + utf8Length(k) + utf8Length(v) + 2, 0) <= MAX_ENV_BYTES,
+  { error: `expected at most ${MAX_ENV_BYTES / 1024 / 1024} MiB of environment in all` });
 
 const absolutePath = (what: string) => z.string({ error: `expected ${what}` })
   .refine((p) => p.startsWith('/'), { error: (iss) => `expected ${what}, got ${JSON.stringify(iss.input)}` })
@@ -107,8 +119,10 @@ export const secretRefSchema = z.union([
 
 export const taskSchema = z
   .strictObject({
-    command: z.array(z.string({ error: 'expected a string' }), { error: 'expected a list of strings, e.g. ["sh", "-c", "echo hi"]' })
+    command: z.array(z.string({ error: 'expected a string' }).refine((a) => utf8Length(a) <= MAX_ARG_BYTES, { error: tooLong('argument') }),
+      { error: 'expected a list of strings, e.g. ["sh", "-c", "echo hi"]' })
       .min(1, { error: 'expected at least the program to run' })
+      .max(MAX_ARGS, { error: `expected at most ${MAX_ARGS} arguments` })
       .meta({ description: 'Program and arguments; no shell unless you run one.' }),
     image: z.string().min(1, { error: 'expected an image reference' }).optional()
       .meta({ description: 'Container image (docker and kubernetes backends).' }),
@@ -155,6 +169,7 @@ export const jobSchema = z
     ).optional().meta({ description: 'Labels to filter jobs by.' }),
     tasks: z.record(taskNameSchema, taskSchema, { error: 'expected a map of task name → task' })
       .refine((t) => Object.keys(t).length > 0, { error: 'expected at least one task' })
+      .refine((t) => Object.keys(t).length <= MAX_TASKS, { error: `expected at most ${MAX_TASKS} tasks in one job` })
       .meta({ description: 'Task name → task.' }),
   })
   .meta({ title: 'Wharf job', description: 'A Wharf job: tasks and the dependencies between them.' });

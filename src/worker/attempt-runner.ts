@@ -2,11 +2,15 @@
 // enforce the timeout, honour a stop request, record the outcome, remove the run.
 // It always ends in exactly one of: the outcome recorded, or the lease found lost (then the
 // run is stopped and nothing more is written, since another worker may own the attempt now).
-import { LABELS, type Backend, type RunExit, type StartRequest } from '../backends/types.js';
+// A task's secrets are fetched before anything else and masked from then on in its logs, its
+// outcome and whatever is reported about it.
+import { LABELS, type Backend, type RunExit, type RunSecrets, type StartRequest } from '../backends/types.js';
 import { formatError } from '../core/format-error.js';
 import { describeOutcome, type AttemptOutcome } from '../core/states.js';
 import type { BuildPlan, TaskPlan } from '../spec/plan.js';
+import type { SecretSource } from '../secrets/index.js';
 import type { Claim, Store } from '../store/types.js';
+import { maskOutcome, resolveSecrets } from './attempt-secrets.js';
 import { LeaseLostError, LogSink } from './log-sink.js';
 import { tally, type BackendOp, type WorkerMetrics } from './metrics.js';
 import type { RunWatcher } from './run-watcher.js';
@@ -24,6 +28,8 @@ export interface RunnerOptions {
   metrics: WorkerMetrics;
   /** Builds the images of tasks that ask for a build; without it such tasks cannot start. */
   images: ImageSource | undefined;
+  /** Gives tasks their secrets; without it tasks that have secrets cannot start. */
+  secrets: SecretSource | undefined;
 }
 
 /** What turns a task's build into an image reference (builders' ImageBuilds). */
@@ -40,12 +46,14 @@ export class AttemptRunner {
   private readonly claimedAt = performance.now();
   /** Aborts a build in progress when the attempt is stopped. */
   private readonly aborter = new AbortController();
+  /** Masks the attempt's secret values (once they are known) in text that leaves the runner. */
+  private mask: (text: string) => string = (text) => text;
   /** Settles when the attempt is over for this worker. */
   readonly done: Promise<void>;
 
   constructor(readonly claim: Claim, private readonly o: RunnerOptions) {
     // Never rejects: whatever went wrong is reported, and the lease decides what happens next.
-    this.done = this.run().catch((e: unknown) => o.report(`attempt ${claim.attemptId}: ${formatError(e)}`));
+    this.done = this.run().catch((e: unknown) => this.report(`attempt ${claim.attemptId}: ${formatError(e)}`));
   }
 
   /** Stops the run with the grace period; the attempt ends `canceled` unless it succeeds first. */
@@ -70,7 +78,7 @@ export class AttemptRunner {
       if (s.phase !== 'running') return;
       this.started = o.store.markStarted(claim).then(
         (r) => { if (!r.ok) this.stop({ kind: 'lease_lost' }); },
-        (e: unknown) => o.report(`recording the start of ${runId}: ${formatError(e)}`),
+        (e: unknown) => this.report(`recording the start of ${runId}: ${formatError(e)}`),
       );
     });
     this.heartbeat();
@@ -95,7 +103,7 @@ export class AttemptRunner {
       const notStarted = e instanceof NotStarted;
       outcome = notStarted ? e.outcome : { kind: 'error', reason: formatError(e) };
       sink.system(`[wharf] ${notStarted ? describeOutcome(outcome) : formatError(e)}`);
-      await sink.close().catch((err: unknown) => o.report(`storing the last logs of ${runId}: ${formatError(err)}`));
+      await sink.close().catch((err: unknown) => this.report(`storing the last logs of ${runId}: ${formatError(err)}`));
       if (!notStarted) await this.stopRun(0);
     } finally {
       for (const t of this.timers) clearTimeout(t);
@@ -103,7 +111,7 @@ export class AttemptRunner {
     }
     await this.started;
     if (this.stopCause?.kind === 'lease_lost') return this.abandon(runId);
-    const r = await o.store.finishAttempt(claim, outcome);
+    const r = await o.store.finishAttempt(claim, maskOutcome(outcome, this.mask));
     if (!r.ok) return this.abandon(runId);
     o.metrics.ended(claim.backend, outcome.kind, (performance.now() - this.claimedAt) / 1000);
     await this.tally('remove', o.backend.remove(runId));
@@ -116,6 +124,17 @@ export class AttemptRunner {
   private async prepare(sink: LogSink): Promise<{ ok: true } | { ok: false; outcome: AttemptOutcome }> {
     const { claim, o } = this;
     const runId = claim.attemptId;
+    const secrets = await resolveSecrets(claim.plan.secrets, o.secrets);
+    if (!secrets.ok) {
+      // A run taken over is going already; unable to mask its output, the worker must not follow it.
+      if (claim.adopted) throw new Error(`the run cannot be taken over: ${secrets.reason}`);
+      return { ok: false, outcome: { kind: 'start_failed', reason: secrets.reason } };
+    }
+    const { redactor } = secrets.secrets;
+    if (redactor) {
+      sink.redact(redactor);
+      this.mask = (text) => redactor.redact(text);
+    }
     if (claim.adopted) {
       sink.system(`[wharf] worker ${claim.workerId} took over this attempt; its run was still going`);
       const state = await o.backend.inspect(runId);
@@ -137,7 +156,7 @@ export class AttemptRunner {
         return { ok: false, outcome: { kind: 'start_failed', reason: `building the image: ${formatError(e)}` } };
       }
     }
-    await this.tally('start', o.backend.start(this.startRequest(plan)));
+    await this.tally('start', o.backend.start(this.startRequest(plan, secrets.secrets.run)));
     return { ok: true };
   }
 
@@ -145,9 +164,9 @@ export class AttemptRunner {
     return tally(this.o.metrics, this.claim.backend, op, p);
   }
 
-  private startRequest(plan: TaskPlan): StartRequest {
+  private startRequest(plan: TaskPlan, secrets: RunSecrets | undefined): StartRequest {
     const { claim, o } = this;
-    return {
+    const req: StartRequest = {
       runId: claim.attemptId,
       labels: {
         [LABELS.instance]: o.store.instanceId,
@@ -159,6 +178,8 @@ export class AttemptRunner {
       plan,
       env: { ...plan.env, WHARF_JOB_ID: claim.jobId, WHARF_TASK: claim.task, WHARF_ATTEMPT: String(claim.attempt) },
     };
+    if (secrets) req.secrets = secrets;
+    return req;
   }
 
   private async pumpLogs(sink: LogSink, runId: string): Promise<void> {
@@ -183,7 +204,11 @@ export class AttemptRunner {
 
   private stopRun(graceMs: number): Promise<void> {
     return this.tally('stop', this.o.backend.stop(this.claim.attemptId, graceMs))
-      .catch((e: unknown) => this.o.report(`stopping ${this.claim.attemptId}: ${formatError(e)}`));
+      .catch((e: unknown) => this.report(`stopping ${this.claim.attemptId}: ${formatError(e)}`));
+  }
+
+  private report(message: string): void {
+    this.o.report(this.mask(message));
   }
 
   private heartbeat(): void {
@@ -193,7 +218,7 @@ export class AttemptRunner {
         r = await this.o.store.renewLease(this.claim, this.o.leaseMs);
       } catch (e) {
         // The store is unreachable: keep running; the lease decides who owns the attempt.
-        this.o.report(`renewing the lease of ${this.claim.attemptId}: ${formatError(e)}`);
+        this.report(`renewing the lease of ${this.claim.attemptId}: ${formatError(e)}`);
         return;
       }
       if (!r.ok) this.stop({ kind: 'lease_lost' });
@@ -205,7 +230,7 @@ export class AttemptRunner {
   private async abandon(runId: string): Promise<void> {
     this.o.metrics.leaseLost();
     await this.stopRun(0);
-    await this.tally('remove', this.o.backend.remove(runId)).catch((e: unknown) => this.o.report(`removing ${runId}: ${formatError(e)}`));
+    await this.tally('remove', this.o.backend.remove(runId)).catch((e: unknown) => this.report(`removing ${runId}: ${formatError(e)}`));
   }
 }
 

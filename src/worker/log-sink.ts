@@ -1,8 +1,12 @@
 // Captures one attempt's output into the store: decoded per stream so a UTF-8 character split
 // across chunks survives, capped with a visible marker, batched so that a fast writer costs few
-// transactions, and flushed soon enough that followers see output live.
+// transactions, and flushed soon enough that followers see output live. With an attempt's
+// secrets given (redact()), every text is masked before it is stored: output per stream by a
+// streaming redactor (a value split across chunks is still caught), Wharf's own lines whole.
+// The cap counts the output's bytes as the task wrote them, not the masked text.
 import { StringDecoder } from 'node:string_decoder';
 import type { RunLogChunk } from '../backends/types.js';
+import type { Redactor, StreamRedactor } from '../core/redact.js';
 import type { LogStream } from '../spec/api.js';
 import type { Fenced, NewLogChunk } from '../store/types.js';
 
@@ -27,6 +31,8 @@ export class LeaseLostError extends Error {
 
 export class LogSink {
   private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  private redactor: Redactor | undefined;
+  private masks: Record<'stdout' | 'stderr', StreamRedactor> | undefined;
   private readonly cap: number;
   private readonly flushMs: number;
   private readonly now: () => number;
@@ -48,6 +54,13 @@ export class LogSink {
     this.now = opts.now ?? Date.now;
   }
 
+  /** Masks these secrets from now on; call before the first output arrives. */
+  redact(redactor: Redactor): void {
+    if (this.stored > 0) throw new Error('the log sink already took output: secrets must be set before the run starts');
+    this.redactor = redactor;
+    this.masks = { stdout: redactor.stream(), stderr: redactor.stream() };
+  }
+
   /** Takes a chunk of output; the promise resolves when the sink is ready for more (backpressure). */
   async write(chunk: RunLogChunk): Promise<void> {
     if (this.failure) throw this.failure;
@@ -56,7 +69,7 @@ export class LogSink {
     if (data.length > 0) {
       this.stored += data.length;
       // A character cut by the cap stays in the decoder and is never emitted half.
-      this.add(chunk.stream, this.decoders[chunk.stream].write(data), data.length, chunk.time);
+      this.add(chunk.stream, this.masked(chunk.stream, this.decoders[chunk.stream].write(data)), data.length, chunk.time);
     }
     if (chunk.cursor !== undefined) {
       this.cursor = chunk.cursor;
@@ -64,6 +77,8 @@ export class LogSink {
     }
     if (data.length < chunk.data.length) {
       if (this.dropped === 0) {
+        // Nothing more is taken from either stream: what the redactors hold back goes before the marker.
+        for (const stream of ['stdout', 'stderr'] as const) this.add(stream, this.masks?.[stream].flush() ?? '', 0, chunk.time);
         this.add('system', `[wharf] log truncated: the ${formatBytes(this.cap)} cap was reached; later output is dropped\n`, 0, chunk.time, true);
       }
       this.dropped += chunk.data.length - data.length;
@@ -74,14 +89,16 @@ export class LogSink {
 
   /** A line from Wharf itself (timeouts, cancel, …), shown with the output. */
   system(text: string): void {
-    this.add('system', text.endsWith('\n') ? text : `${text}\n`, 0, this.now());
+    const masked = this.redactor ? this.redactor.redact(text) : text;
+    this.add('system', masked.endsWith('\n') ? masked : `${masked}\n`, 0, this.now());
     this.schedule();
   }
 
   /** Flushes everything, including a last line without a newline. */
   async close(): Promise<void> {
-    if (this.stored < this.cap) {
-      for (const stream of ['stdout', 'stderr'] as const) this.add(stream, this.decoders[stream].end(), 0, this.now());
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = this.stored < this.cap ? this.masked(stream, this.decoders[stream].end()) : '';
+      this.add(stream, rest + (this.masks?.[stream].flush() ?? ''), 0, this.now());
     }
     if (this.dropped > 0) this.add('system', `[wharf] ${this.dropped} bytes of output were dropped\n`, 0, this.now());
     await this.flush();
@@ -90,6 +107,10 @@ export class LogSink {
 
   get bytesStored(): number {
     return this.stored;
+  }
+
+  private masked(stream: 'stdout' | 'stderr', text: string): string {
+    return this.masks && text !== '' ? this.masks[stream].push(text) : text;
   }
 
   private add(stream: LogStream, text: string, raw: number, time: number, truncated = false): void {

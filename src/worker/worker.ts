@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { LABELS, type Backend } from '../backends/types.js';
 import { formatError } from '../core/format-error.js';
+import type { SecretSource } from '../secrets/index.js';
 import type { BackendName } from '../spec/schema.js';
 import type { Claim, ExpiredAttempt, Store } from '../store/types.js';
 import { AttemptRunner, type ImageSource } from './attempt-runner.js';
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   metrics?: WorkerMetrics;
   /** Builds images for tasks with a `build`; without it they fail to start, saying why. */
   images?: ImageSource;
+  /** The values of tasks' secrets (storeSecrets); without it tasks with secrets fail to start, saying why. */
+  secrets?: SecretSource;
 }
 
 export const WORKER_DEFAULTS = {
@@ -49,8 +52,9 @@ export class Worker {
   private readonly store: Store;
   private readonly backends = new Map<BackendName, { backend: Backend; watcher: RunWatcher }>();
   private readonly active = new Map<string, AttemptRunner>();
-  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId' | 'onlyJob' | 'images'>>;
+  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId' | 'onlyJob' | 'images' | 'secrets'>>;
   private readonly images: ImageSource | undefined;
+  private readonly secrets: SecretSource | undefined;
   private readonly onlyJob: string | undefined;
   private state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
   private wake: (() => void) | undefined;
@@ -67,6 +71,7 @@ export class Worker {
     this.id = opts.workerId ?? `w-${randomBytes(6).toString('hex')}`;
     this.onlyJob = opts.onlyJob;
     this.images = opts.images;
+    this.secrets = opts.secrets;
     const leaseMs = opts.leaseMs ?? WORKER_DEFAULTS.leaseMs;
     this.o = {
       concurrency: opts.concurrency ?? WORKER_DEFAULTS.concurrency,
@@ -182,7 +187,7 @@ export class Worker {
     const runner = new AttemptRunner(claim, {
       store: this.store, backend: entry.backend, watcher: entry.watcher, leaseMs: this.o.leaseMs,
       heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, logCapBytes: this.o.logCapBytes, report: this.o.report,
-      metrics: this.o.metrics, images: this.images,
+      metrics: this.o.metrics, images: this.images, secrets: this.secrets,
     });
     this.active.set(claim.attemptId, runner);
     void runner.done.then(() => {

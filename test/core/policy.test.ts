@@ -42,6 +42,32 @@ describe('policy', () => {
     assert.deepEqual(!bad.ok && bad.errors, [{ path: 'allowedFeatures[0]', message: 'expected one of docker, kata, got "gpu"' }]);
   });
 
+  it('allows images by pattern, as written or fully qualified', () => {
+    const p = policy('allowedImages: ["registry.example.com/team/*", "busybox:*", "docker.io/library/alpine:3.*"]\n');
+    for (const ok of ['registry.example.com/team/app:1', 'registry.example.com/team/sub/app@sha256:' + 'a'.repeat(64), 'busybox:1.36', 'alpine:3.20', 'docker.io/library/alpine:3.1']) {
+      assert.deepEqual(policyErrors(job({ image: ok }), p), [], ok);
+    }
+    // A short pattern ("busybox:*") matches only what is written short: full patterns cover both.
+    for (const bad of ['registry.example.com/other/app:1', 'evil.example.com/registry.example.com/team/x', 'alpine:edge', 'busybox', 'docker.io/library/busybox:1']) {
+      const e = policyErrors(job({ image: bad }), p);
+      assert.equal(e[0]?.path, 'tasks.t.image', bad);
+      assert.match(e[0]?.message ?? '', /refused by the server's policy \(allowedImages: /);
+    }
+    assert.deepEqual(policyErrors(job({ image: 'anything:at-all' }), DEFAULT_POLICY), []);
+  });
+
+  it('caps resources and backends, local tasks included', () => {
+    const p = policy('maxResources: {cpu: 2, memory: 1Gi}\nallowedBackends: [docker]\n');
+    assert.deepEqual(policyErrors(job({ resources: { cpu: '2000m', memory: '1024Mi' } }), p), []);
+    assert.deepEqual(policyErrors(job({ resources: { cpu: 4, memory: '2Gi' } }), p).map((e) => e.message), [
+      '4 CPUs: refused by the server\'s policy (maxResources.cpu: 2)',
+      '2Gi of memory: refused by the server\'s policy (maxResources.memory: 1Gi)',
+    ]);
+    assert.deepEqual(policyErrors({ name: 'j', tasks: { t: { command: ['x'], backend: 'local' } } }, p), [
+      { path: 'tasks.t.backend', message: 'backend local: refused by the server\'s policy (allowedBackends: ["docker"])' },
+    ]);
+  });
+
   it('does not apply to local tasks', () => {
     assert.deepEqual(policyErrors({ name: 'j', tasks: { t: { command: ['x'], backend: 'local' } } }, policy('requireNonRoot: true')), []);
   });

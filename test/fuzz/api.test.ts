@@ -468,11 +468,20 @@ describe('fuzz: HTTP API', () => {
 
   test('bodies at and over the size limit', T, async (t) => {
     const slowest = new Slowest();
-    const job = (pad: number): string => JSON.stringify({ ...JOB_JSON, tasks: { a: { command: ['echo', 'x'.repeat(pad)] } } });
-    const base = job(0).length;
+    // A job of exactly `size` bytes of JSON, padded with arguments within the 128 KiB each may have.
+    const job = (size: number): string => {
+      const CHUNK = 100_000;
+      const base = JSON.stringify({ ...JOB_JSON, tasks: { a: { command: ['echo'] } } }).length;
+      const chunks = Math.ceil((size - base) / (CHUNK + 3)); // each adds ,"…": 3 bytes besides its text
+      const pad = size - base - 3 * chunks;
+      const args = Array.from({ length: chunks }, (_, i) => 'x'.repeat(Math.min(CHUNK, pad - i * CHUNK)));
+      const text = JSON.stringify({ ...JOB_JSON, tasks: { a: { command: ['echo', ...args] } } });
+      assert.equal(text.length, size);
+      return text;
+    };
     const cases: Array<[string, string | Buffer, string]> = [
-      ['a job of exactly 1 MiB', job(DEFAULT_BODY_LIMIT - base), 'application/json'],
-      ['a job of 1 MiB + 1 byte', job(DEFAULT_BODY_LIMIT - base + 1), 'application/json'],
+      ['a job of exactly 1 MiB', job(DEFAULT_BODY_LIMIT), 'application/json'],
+      ['a job of 1 MiB + 1 byte', job(DEFAULT_BODY_LIMIT + 1), 'application/json'],
       ['YAML of just under 1 MiB', `name: big\ntasks:\n  a:\n    command: [${'y'.repeat(DEFAULT_BODY_LIMIT - 40)}]\n`, 'application/yaml'],
       ['binary of 1 MiB + 1 byte', Buffer.alloc(DEFAULT_BODY_LIMIT + 1, 0xff), 'application/yaml'],
       ['binary of 1 MiB', Buffer.alloc(DEFAULT_BODY_LIMIT, 0x80), 'application/json'],

@@ -27,7 +27,7 @@ function rulesOf(docs: Record<string, unknown>[]): string[] {
 
 describe('wharf k8s manifests', () => {
   it('prints objects that validate against the official schemas, with no wildcard anywhere', async () => {
-    for (const args of [[], ['--builds', '--workloads', '--pull-secrets', '-n', 'ci']]) {
+    for (const args of [[], ['--builds', '--workloads', '--secrets', '-n', 'ci']]) {
       const docs = await manifests(args);
       assert.deepEqual(docs.map((d) => d.kind), ['ServiceAccount', 'Role', 'RoleBinding', 'Deployment']);
       for (const d of docs) {

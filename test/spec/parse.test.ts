@@ -229,6 +229,20 @@ describe('parseJob: values no job file can hold', () => {
   });
 });
 
+describe('parseJob: size limits', () => {
+  test('arguments, env values, the environment and tasks are bounded, each named', () => {
+    const big = 'x'.repeat(128 * 1024 + 1);
+    assert.deepEqual(only(withTask({ command: ['sh', big] })), { path: 'tasks.a.command[1]', message: 'expected an argument of at most 128 KiB' });
+    assert.deepEqual(only(withTask({ env: { A: 'é'.repeat(64 * 1024 + 1) } })), { path: 'tasks.a.env.A', message: 'expected an env value of at most 128 KiB' });
+    assert.deepEqual(only(withTask({ command: Array.from({ length: 4097 }, () => 'x') })), { path: 'tasks.a.command', message: 'expected at most 4096 arguments, got 4097 items' });
+    const env = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`V${i}`, 'x'.repeat(120 * 1024)]));
+    assert.deepEqual(only(withTask({ env })), { path: 'tasks.a.env', message: 'expected at most 1 MiB of environment in all' });
+    const tasks = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`t${i}`, { command: ['true'] }]));
+    assert.deepEqual(only(parseJob({ name: 'big', tasks })), { path: 'tasks', message: 'expected at most 1000 tasks in one job' });
+    assert.equal(parseJob({ name: 'ok', tasks: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`t${i}`, { command: ['true'] }])) }).ok, true);
+  });
+});
+
 describe('parseJob: syntax', () => {
   const cases: Array<[string, string, 'json' | 'yaml' | undefined, string]> = [
     ['JSON', '{"name": "x",\n  "tasks": }', undefined, 'line 2, column 12: unexpected "}"; expected a value'],
@@ -311,8 +325,9 @@ describe('parseJob: hostile input', () => {
     }
     const errors = errorsOf(parseJob(job));
     assert.equal(errors.length, MAX_ERRORS + 1);
-    assert.deepEqual(errors[0], { path: 'tasks.t0.needs[0]', message: 'no task "missing0"' });
-    assert.deepEqual(errors.at(-1), { path: '', message: `${40_000 - MAX_ERRORS} more errors not listed` });
+    assert.deepEqual(errors[0], { path: 'tasks', message: 'expected at most 1000 tasks in one job' });
+    assert.deepEqual(errors[1], { path: 'tasks.t0.needs[0]', message: 'no task "missing0"' });
+    assert.deepEqual(errors.at(-1), { path: '', message: `${40_001 - MAX_ERRORS} more errors not listed` });
   });
 
   // Found by fuzzing (test/fuzz): the yaml package throws on these after composing, which the

@@ -1,16 +1,16 @@
 // The in-memory job snapshots (src/store/sqlite/job-cache.ts): an event costs the same on a
 // job of thousands of tasks as on a job of one, and what another process wrote, or a
 // transaction that rolled back, is never served from memory.
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { jobSnapshot } from '../../src/core/job-machine.js';
 import type { AttemptOutcome } from '../../src/core/states.js';
 import type { TaskSpec } from '../../src/spec/schema.js';
 import type { Claim } from '../../src/store/types.js';
 import { JobCache, type LoadedJob } from '../../src/store/sqlite/job-cache.js';
-import { claimAll, Clock, ok, request, spec, tempDir } from './helpers.js';
+import { claimAll, Clock, dialects, memStore, ok, request, spec, tempDir, type TestStore } from './helpers.js';
 
 type Rows = (...params: unknown[]) => unknown;
 interface StatementMethods { all: Rows; get: Rows; iterate: Rows }
@@ -88,88 +88,6 @@ test('2 000 independent tasks in one job: each event reads O(1) task rows, not t
   }
 });
 
-test('two stores on one file alternately driving a job: each sees the other\'s writes', async () => {
-  const tmp = tempDir();
-  const clock = new Clock();
-  const a = await openSqliteStore({ path: tmp.path, now: clock.now });
-  const b = await openSqliteStore({ path: tmp.path, now: clock.now });
-  try {
-    const needs: Record<string, string[]> = { a: [], b: ['a'], c: ['a'], d: ['b', 'c'], e: [], f: ['e', 'd'] };
-    const tasks: Record<string, Partial<TaskSpec>> = {};
-    for (const [name, n] of Object.entries(needs)) tasks[name] = { needs: n };
-    const job = await a.createJob(spec(tasks), { defaultBackend: 'local' });
-    const stores = [a, b];
-    const running: Claim[] = [];
-    for (let step = 0; step < 100; step++) {
-      const store = stores[step % 2] ?? a;
-      const other = stores[(step + 1) % 2] ?? b;
-      const claims = await store.claimAttempts(request({ limit: 1 }));
-      for (const c of claims) {
-        const view = await other.getJob(job.id);
-        for (const n of needs[c.task] ?? []) {
-          assert.equal(view?.tasks.find((t) => t.name === n)?.state, 'succeeded', `${c.task} started before ${n} succeeded`);
-        }
-        running.push(c);
-      }
-      // The other store finishes the oldest running attempt.
-      const done = running.shift();
-      if (done === undefined) break;
-      ok(await other.finishAttempt(done, { kind: 'succeeded' }));
-      const view = await store.getJob(job.id);
-      const allDone = view?.tasks.every((t) => t.state === 'succeeded');
-      assert.equal(view?.state, allDone ? 'succeeded' : 'running', `after ${done.task} finished`);
-    }
-    const end = await a.getJob(job.id);
-    assert.equal(end?.state, 'succeeded');
-    assert.ok(end?.tasks.every((t) => t.attempts.length === 1));
-    // Each store had to reread the job after the other wrote it.
-    assert.ok(a.jobCacheStats().loads > 0);
-    assert.ok(b.jobCacheStats().loads > 0);
-  } finally {
-    await a.close();
-    await b.close();
-    tmp.cleanup();
-  }
-});
-
-test('a transaction that fails after persisting leaves nothing in memory that a later rev could match', async () => {
-  const tmp = tempDir();
-  const clock = new Clock();
-  const a = await openSqliteStore({ path: tmp.path, now: clock.now });
-  const b = await openSqliteStore({ path: tmp.path, now: clock.now });
-  const raw = new Database(tmp.path);
-  try {
-    const job = await a.createJob(spec({ x: { retries: { limit: 1, backoff: { initial: '0s' } } }, y: {} }), { defaultBackend: 'local' });
-    const claims = await claimAll(a);
-    const x = claims.find((c) => c.task === 'x');
-    const y = claims.find((c) => c.task === 'y');
-    assert.ok(x && y);
-
-    // A row in the way of x's retry: finishing x fails after its snapshot was persisted (rev+1).
-    raw.prepare(`INSERT INTO attempts (id, job_id, task, number, backend, state, queued_at, not_before)
-      VALUES (?, ?, 'x', 2, 'local', 'ended', 0, 0)`).run(`${job.id}-x-2`, job.id);
-    const failed: AttemptOutcome = { kind: 'exited', code: 1 };
-    await assert.rejects(a.finishAttempt(x, failed), /UNIQUE/);
-    // Another process commits a different change, reaching that same rev.
-    ok(await b.finishAttempt(y, { kind: 'succeeded' }));
-    raw.prepare('DELETE FROM attempts WHERE id = ?').run(`${job.id}-x-2`);
-
-    // a must work from the committed state (x running, y succeeded), not the rolled-back one.
-    ok(await a.finishAttempt(x, failed));
-    const view = await a.getJob(job.id);
-    assert.deepEqual(view?.tasks.map((t) => [t.name, t.state]), [['x', 'retrying'], ['y', 'succeeded']]);
-    const retry = await claimAll(a);
-    assert.deepEqual(retry.map((c) => [c.task, c.attempt]), [['x', 2]]);
-    ok(await a.finishAttempt(retry[0] as Claim, { kind: 'succeeded' }));
-    assert.equal((await b.getJob(job.id))?.state, 'succeeded');
-  } finally {
-    raw.close();
-    await a.close();
-    await b.close();
-    tmp.cleanup();
-  }
-});
-
 /** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -187,7 +105,7 @@ function rng(seed: number): () => number {
  * returns its events. The choices depend only on the seed and what the store returns, so two
  * runs agree exactly when the store decided the same things.
  */
-async function randomRun(seed: number, stores: SqliteStore[], clock: Clock): Promise<string[]> {
+async function randomRun(seed: number, stores: TestStore[], clock: Clock): Promise<string[]> {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(r() * xs.length)];
   const tasks: Record<string, Partial<TaskSpec>> = {};
@@ -242,37 +160,132 @@ async function randomRun(seed: number, stores: SqliteStore[], clock: Clock): Pro
   });
 }
 
-test('random jobs: served from memory, or reloaded on every event, the store decides the same', async () => {
-  const all: string[] = [];
-  for (let seed = 1; seed <= 25; seed++) {
-    const one = tempDir();
-    const two = tempDir();
-    const c1 = new Clock();
-    const c2 = new Clock();
-    const solo = await openSqliteStore({ path: one.path, now: c1.now });
-    const a = await openSqliteStore({ path: two.path, now: c2.now });
-    const b = await openSqliteStore({ path: two.path, now: c2.now });
-    try {
-      const cached = await randomRun(seed, [solo], c1);
-      // Alternating stores: every event finds the rev changed by the other and reloads.
-      const reloaded = await randomRun(seed, [a, b], c2);
-      assert.deepEqual(reloaded, cached, `seed ${seed}`);
-      all.push(...cached);
-      assert.equal(solo.jobCacheStats().loads, 0, `seed ${seed}: one store never needs to reload`);
-      assert.ok(a.jobCacheStats().loads + b.jobCacheStats().loads > 0, `seed ${seed}`);
-    } finally {
-      await solo.close();
-      await a.close();
-      await b.close();
-      one.cleanup();
-      two.cleanup();
-    }
-  }
-  // The seeds reach every path that changes a task: retries, failures, losses, cancel, retry.
-  for (const wanted of ['"to":"retrying"', '"to":"upstream_failed"', '"kind":"lost"', 'random cancel', '"from":"failed","to":"running"']) {
-    assert.ok(all.some((e) => e.includes(wanted)), `no run had ${wanted}`);
-  }
-});
+for (const d of dialects) {
+  describe(d.name, () => {
+    it('two stores on one database alternately driving a job: each sees the other\'s writes', async () => {
+      const db = await d.database();
+      const clock = new Clock();
+      const a = await db.open(clock);
+      const b = await db.open(clock);
+      try {
+        const needs: Record<string, string[]> = { a: [], b: ['a'], c: ['a'], d: ['b', 'c'], e: [], f: ['e', 'd'] };
+        const tasks: Record<string, Partial<TaskSpec>> = {};
+        for (const [name, n] of Object.entries(needs)) tasks[name] = { needs: n };
+        const job = await a.createJob(spec(tasks), { defaultBackend: 'local' });
+        const stores = [a, b];
+        const running: Claim[] = [];
+        for (let step = 0; step < 100; step++) {
+          const store = stores[step % 2] ?? a;
+          const other = stores[(step + 1) % 2] ?? b;
+          const claims = await store.claimAttempts(request({ limit: 1 }));
+          for (const c of claims) {
+            const view = await other.getJob(job.id);
+            for (const n of needs[c.task] ?? []) {
+              assert.equal(view?.tasks.find((t) => t.name === n)?.state, 'succeeded', `${c.task} started before ${n} succeeded`);
+            }
+            running.push(c);
+          }
+          // The other store finishes the oldest running attempt.
+          const done = running.shift();
+          if (done === undefined) break;
+          ok(await other.finishAttempt(done, { kind: 'succeeded' }));
+          const view = await store.getJob(job.id);
+          const allDone = view?.tasks.every((t) => t.state === 'succeeded');
+          assert.equal(view?.state, allDone ? 'succeeded' : 'running', `after ${done.task} finished`);
+        }
+        const end = await a.getJob(job.id);
+        assert.equal(end?.state, 'succeeded');
+        assert.ok(end?.tasks.every((t) => t.attempts.length === 1));
+        // Each store had to reread the job after the other wrote it.
+        assert.ok(a.jobCacheStats().loads > 0);
+        assert.ok(b.jobCacheStats().loads > 0);
+      } finally {
+        await a.close();
+        await b.close();
+        await db.cleanup();
+      }
+    });
+
+    it('a transaction that fails after persisting leaves nothing in memory that a later rev could match', async () => {
+      const db = await d.database();
+      const clock = new Clock();
+      const a = await db.open(clock);
+      const b = await db.open(clock);
+      const [p1, p2] = d.name === 'sqlite' ? ['?', '?'] : ['$1', '$2'];
+      try {
+        const job = await a.createJob(spec({ x: { retries: { limit: 1, backoff: { initial: '0s' } } }, y: {} }), { defaultBackend: 'local' });
+        const claims = await claimAll(a);
+        const x = claims.find((c) => c.task === 'x');
+        const y = claims.find((c) => c.task === 'y');
+        assert.ok(x && y);
+
+        // A row in the way of x's retry: finishing x fails after its snapshot was persisted (rev+1).
+        await db.query(`INSERT INTO attempts (id, job_id, task, number, backend, state, queued_at, not_before)
+          VALUES (${p1}, ${p2}, 'x', 2, 'local', 'ended', 0, 0)`, [`${job.id}-x-2`, job.id]);
+        const failed: AttemptOutcome = { kind: 'exited', code: 1 };
+        await assert.rejects(a.finishAttempt(x, failed), /unique/i);
+        // Another process commits a different change, reaching that same rev.
+        ok(await b.finishAttempt(y, { kind: 'succeeded' }));
+        await db.query(`DELETE FROM attempts WHERE id = ${p1}`, [`${job.id}-x-2`]);
+
+        // a must work from the committed state (x running, y succeeded), not the rolled-back one.
+        ok(await a.finishAttempt(x, failed));
+        const view = await a.getJob(job.id);
+        assert.deepEqual(view?.tasks.map((t) => [t.name, t.state]), [['x', 'retrying'], ['y', 'succeeded']]);
+        const retry = await claimAll(a);
+        assert.deepEqual(retry.map((c) => [c.task, c.attempt]), [['x', 2]]);
+        ok(await a.finishAttempt(retry[0] as Claim, { kind: 'succeeded' }));
+        assert.equal((await b.getJob(job.id))?.state, 'succeeded');
+      } finally {
+        await a.close();
+        await b.close();
+        await db.cleanup();
+      }
+    });
+
+    it('random jobs: served from memory, or reloaded on every event, the store decides the same (and as SQLite does)', async () => {
+      const all: string[] = [];
+      for (let seed = 1; seed <= 25; seed++) {
+        const one = await d.database();
+        const two = await d.database();
+        const c1 = new Clock();
+        const c2 = new Clock();
+        const solo = await one.open(c1);
+        const a = await two.open(c2);
+        const b = await two.open(c2);
+        try {
+          const cached = await randomRun(seed, [solo], c1);
+          // Alternating stores: every event finds the rev changed by the other and reloads.
+          const reloaded = await randomRun(seed, [a, b], c2);
+          assert.deepEqual(reloaded, cached, `seed ${seed}`);
+          all.push(...cached);
+          assert.equal(solo.jobCacheStats().loads, 0, `seed ${seed}: one store never needs to reload`);
+          assert.ok(a.jobCacheStats().loads + b.jobCacheStats().loads > 0, `seed ${seed}`);
+          if (d.name !== 'sqlite') {
+            // The same choices, event for event, as the SQLite store makes.
+            const c3 = new Clock();
+            const reference = await memStore(c3);
+            try {
+              assert.deepEqual(cached, await randomRun(seed, [reference], c3), `seed ${seed}: differs from SQLite`);
+            } finally {
+              await reference.close();
+            }
+          }
+        } finally {
+          await solo.close();
+          await a.close();
+          await b.close();
+          await one.cleanup();
+          await two.cleanup();
+        }
+      }
+      // The seeds reach every path that changes a task: retries, failures, losses, cancel, retry.
+      for (const wanted of ['"to":"retrying"', '"to":"upstream_failed"', '"kind":"lost"', 'random cancel', '"from":"failed","to":"running"']) {
+        assert.ok(all.some((e) => e.includes(wanted)), `no run had ${wanted}`);
+      }
+    });
+  });
+}
 
 test('the cache serves a snapshot only at its rev and stays within its bounds', () => {
   const job = (id: string, rev: number, tasks: number): LoadedJob => ({

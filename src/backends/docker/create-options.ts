@@ -2,6 +2,7 @@
 import { posix } from 'node:path';
 import type { CopySpec } from '../../spec/plan.js';
 import type { StartRequest } from '../types.js';
+import { secretDir } from './secret-files.js';
 
 /** Labels the backend adds for itself; they are not part of a run's labels as reported back. */
 export const OWN_LABELS = {
@@ -68,9 +69,13 @@ export interface ContainerCreateBody {
  * and the tmpfs on /tmp is gone once the container stops, so an output there would be lost. A
  * volume (anonymous, removed with the container) fixes both; so inputs land in a volume at each
  * `to`, and an output `from` on a read-only rootfs or under /tmp is a volume — a directory.
+ * Secret files are put in like inputs: a volume at each one's directory.
  */
-export function volumeTargets(plan: { writableRootfs?: boolean; inputs?: CopySpec[]; outputs?: CopySpec[] }): string[] {
-  const wanted = [...(plan.inputs ?? []).map((c) => c.to), ...(plan.outputs ?? []).map((c) => c.from)]
+export function volumeTargets(
+  plan: { writableRootfs?: boolean; inputs?: CopySpec[]; outputs?: CopySpec[] },
+  secretFiles: readonly string[] = [],
+): string[] {
+  const wanted = [...(plan.inputs ?? []).map((c) => c.to), ...(plan.outputs ?? []).map((c) => c.from), ...secretFiles.map(secretDir)]
     .map((p) => posix.normalize(p).replace(/(.)\/+$/, '$1'))
     .filter((p) => !plan.writableRootfs || within(p, '/tmp'));
   const chosen: string[] = [];
@@ -94,7 +99,12 @@ export function createBody(req: StartRequest, cfg: CreateConfig): { body: Contai
   const [program, ...args] = plan.command;
   if (program === undefined || program === '') return { error: 'no command given' };
   if (!plan.image) return { error: 'no image given (the docker backend runs every task in a container image)' };
-  const volumes = volumeTargets(plan);
+  const files = (req.secrets?.files ?? []).map((f) => f.path);
+  const atRoot = files.filter((f) => secretDir(f) === '/');
+  if (atRoot.length && plan.writableRootfs !== true) {
+    return { error: `secret file ${atRoot.join(', ')}: a file directly in / needs writableRootfs; put it in a directory of its own (e.g. /run/secrets${atRoot[0] ?? ''})` };
+  }
+  const volumes = volumeTargets(plan, files);
   if (volumes.includes('/')) return { error: 'an input cannot land in / and an output cannot be / on a read-only root filesystem; set writableRootfs' };
 
   const labels: Record<string, string> = { ...req.labels, [OWN_LABELS.runId]: req.runId };
@@ -108,7 +118,9 @@ export function createBody(req: StartRequest, cfg: CreateConfig): { body: Contai
     // the image's ENTRYPOINT must not be put in front of it, so it becomes the entrypoint.
     Entrypoint: [program],
     Cmd: args,
-    Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
+    // Secret variables too: the engine has no other way to give them (docker inspect shows them
+    // to whoever holds the engine's socket, who is root on its host anyway).
+    Env: Object.entries({ ...req.env, ...req.secrets?.env }).map(([k, v]) => `${k}=${v}`),
     Labels: labels,
     Tty: false,
     OpenStdin: false,

@@ -2,12 +2,12 @@
 // start ends as `start_failed` with the engine's own reason; only engine failures reject.
 import type { DockerEngine } from '../../docker/engine.js';
 import { EngineError } from '../../docker/errors.js';
-import type { TaskPlan } from '../../spec/plan.js';
 import { LABELS, type StartRequest } from '../types.js';
 import { CopyError, copyIn } from './archive.js';
 import { containerName, createBody, volumeTargets, type CreateConfig } from './create-options.js';
 import { ensureImage, type RegistryCredentials } from './image.js';
 import { inspectContainer } from './run-end.js';
+import { putSecretFiles } from './secret-files.js';
 import { phaseOf } from './state.js';
 import { containerOwner } from './user.js';
 
@@ -38,7 +38,7 @@ export async function startRun(x: StartContext, req: StartRequest): Promise<void
     if (e instanceof EngineError && e.status >= 400) return x.failStart(e.message);
     throw e;
   }
-  return prepareAndStart(x, id, req.plan);
+  return prepareAndStart(x, id, req);
 }
 
 /** The container is there already (a start repeated after a crash): carry on from where it is, never a second one. */
@@ -49,18 +49,21 @@ async function carryOn(x: StartContext, req: StartRequest): Promise<void> {
   const owner = c.Config?.Labels?.[LABELS.instance];
   if (owner !== x.instanceId) throw new Error(`container ${name} exists and is not this instance's (its ${LABELS.instance} is ${JSON.stringify(owner ?? null)})`);
   const p = phaseOf(c);
-  if (p.phase === 'created') return prepareAndStart(x, c.Id, req.plan);
+  if (p.phase === 'created') return prepareAndStart(x, c.Id, req);
   if (p.phase === 'running') return x.running(p.startedAt);
   if (p.phase === 'start_failed') return x.failStart(p.reason);
   x.finish();
 }
 
-async function prepareAndStart(x: StartContext, id: string, plan: TaskPlan): Promise<void> {
-  const volumes = volumeTargets(plan);
+async function prepareAndStart(x: StartContext, id: string, req: StartRequest): Promise<void> {
+  const { plan } = req;
+  const files = req.secrets?.files ?? [];
+  const volumes = volumeTargets(plan, files.map((f) => f.path));
   const inputs = plan.inputs ?? [];
+  const putting = inputs.length > 0 || files.length > 0;
   // The user the container runs as (the task's, else the image's) owns what is put in.
-  const user = inputs.length ? plan.user ?? (await inspectContainer(x.engine, id))?.Config?.User ?? '' : '';
-  const owner = inputs.length ? (await containerOwner(x.engine, id, user)) ?? { uid: 0, gid: 0 } : { uid: 0, gid: 0 };
+  const user = putting ? plan.user ?? (await inspectContainer(x.engine, id))?.Config?.User ?? '' : '';
+  const owner = putting ? (await containerOwner(x.engine, id, user)) ?? { uid: 0, gid: 0 } : { uid: 0, gid: 0 };
   for (const input of inputs) {
     const base = volumes.find((v) => input.to === v || input.to.startsWith(`${v}/`)) ?? '/';
     try {
@@ -69,6 +72,13 @@ async function prepareAndStart(x: StartContext, id: string, plan: TaskPlan): Pro
       if (e instanceof CopyError) return x.failStart(e.message);
       throw e;
     }
+  }
+  // After the inputs: a secret is what the task asked for at its path, whatever an input brought.
+  try {
+    if (files.length) await putSecretFiles(x.engine, id, files, volumes, owner);
+  } catch (e) {
+    if (e instanceof CopyError) return x.failStart(e.message);
+    throw e;
   }
   if (x.cancelled()) return x.failStart(`${x.cancelled()} before it started`);
   try {

@@ -5,13 +5,14 @@
 import { Log, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { CredentialStore } from '../../builders/registry/index.js';
 import { LABELS, type Backend, type Labels, type OwnedRun, type RunEvent, type RunLogChunk, type RunState, type StartRequest } from '../types.js';
-import { podApi, type PodApi } from './api.js';
+import { isStatus, podApi, type PodApi } from './api.js';
 import { podLogs } from './logs.js';
-import { ANNOTATIONS, podName, selectorFor } from './names.js';
+import { ANNOTATIONS, podName, selectorFor, taskSecretName } from './names.js';
 import { observePod } from './pod-status.js';
 import { PodWatch, type PodEventType } from './pod-watch.js';
 import { RunTable } from './run-table.js';
 import { startPod, type PodSetup } from './start.js';
+import { podUsesSecret } from './task-secret.js';
 import { DEFAULT_FEATURE_SETTINGS, type FeatureSettings } from './features.js';
 import { checkPodTemplate, type CheckedTemplate, type PodTemplate } from './template.js';
 
@@ -200,7 +201,7 @@ class KubernetesBackendImpl implements KubernetesBackend {
     const pod = this.watch.get(name);
     const retainMs = this.o.retainMs ?? 0;
     if (retainMs > 0 && pod && (rec.state?.phase === 'ended' || isOver(pod))) {
-      await this.deleteSecret(name, pod);
+      await this.deleteSecrets(name, pod); // a pod kept for debugging needs its secrets no more
       if (rec.retainTimer) return;
       const endedAt = rec.state?.phase === 'ended' ? rec.state.endedAt : Date.now();
       const wait = endedAt + retainMs - Date.now();
@@ -217,20 +218,27 @@ class KubernetesBackendImpl implements KubernetesBackend {
     await this.deletePod(runId);
   }
 
-  /** The pod (at once) and its pull secret; the record goes with the pod's DELETED event, or now if it is gone. */
+  /** The pod (at once) and its secrets; the record goes with the pod's DELETED event, or now if it is gone. */
   private async deletePod(runId: string): Promise<void> {
     const name = podName(runId);
     const pod = this.watch.get(name);
     await this.api.deletePod(name, 0);
-    await this.deleteSecret(name, pod);
+    await this.deleteSecrets(name, pod);
     if (!this.watch.get(name)) this.runs.forget(runId);
   }
 
-  private async deleteSecret(name: string, pod: V1Pod | undefined): Promise<void> {
-    if (!this.o.pullSecret || !('credentials' in this.o.pullSecret)) return;
-    // A secret of its own is named like the pod; without the pod, it may still be there.
-    if (pod && !pod.spec?.imagePullSecrets?.some((s) => s.name === name)) return;
-    await this.api.deleteSecret(name);
+  /** The pull secret and the task's secrets of pod `name`. Without the pod, they may still be there (a start cut short). */
+  private async deleteSecrets(name: string, pod: V1Pod | undefined): Promise<void> {
+    if (this.o.pullSecret && 'credentials' in this.o.pullSecret && (!pod || pod.spec?.imagePullSecrets?.some((s) => s.name === name))) {
+      await this.api.deleteSecret(name);
+    }
+    const own = taskSecretName(name);
+    if (pod) {
+      if (podUsesSecret(pod, own)) await this.api.deleteSecret(own);
+      return;
+    }
+    // A worker that may not touch secrets made none: its Forbidden means there is nothing to delete.
+    await this.api.deleteSecret(own).catch((e: unknown) => { if (!isStatus(e, 403)) throw e; });
   }
 
   async listOwned(selector: Labels): Promise<OwnedRun[]> {

@@ -50,6 +50,11 @@ export function podName(runId: string): string {
   return `${POD_PREFIX}${readable ? `${readable}-` : ''}${shortHash(runId)}`;
 }
 
+/** The Secret holding a run's secret values (env and files), named after its pod (≤ 63 + 8, within the 253 a Secret may have). */
+export function taskSecretName(pod: string): string {
+  return `${pod}-secrets`;
+}
+
 /**
  * A label value for any text: itself when valid, else its valid characters (others → "-"),
  * shortened, with a hash of the exact text at the end.

@@ -16,11 +16,15 @@
 //   them through as written;
 // - resources as requests = limits (cpu in millicores, memory in bytes);
 // - `activeDeadlineSeconds` = timeout + grace + a margin: Wharf's own timer fires first, the
-//   deadline is the backstop when no worker is left to stop the pod.
+//   deadline is the backstop when no worker is left to stop the pod;
+// - secrets (task-secret.ts) by reference to the run's Secret, never a value; with secret files
+//   and a numeric non-root user, `fsGroup` is that user's group (gid, else uid), since a secret
+//   volume's files belong to root: the kubelet gives the fsGroup read access (0440).
 import type { V1Container, V1EnvVar, V1Pod, V1PodSecurityContext, V1ResourceRequirements } from '@kubernetes/client-node';
 import { LABELS, type StartRequest } from '../types.js';
 import { applyFeatures, type FeatureSettings } from './features.js';
-import { ANNOTATIONS, TASK_CONTAINER, TMP_VOLUME, podLabels, podName } from './names.js';
+import { ANNOTATIONS, TASK_CONTAINER, TMP_VOLUME, podLabels, podName, taskSecretName } from './names.js';
+import { secretParts } from './task-secret.js';
 
 export interface PodSettings {
   namespace: string;
@@ -94,20 +98,25 @@ export function buildPod(req: StartRequest, s: PodSettings): PodResult {
   }
   const sc = securityContext(req, s);
   if ('error' in sc) return sc;
+  const secrets = secretParts(taskSecretName(podName(req.runId)), Object.keys(req.secrets?.env ?? {}), (req.secrets?.files ?? []).map((f) => f.path));
+  if ('error' in secrets) return secrets;
+  if (secrets.volumes.length && sc.ctx.runAsUser !== undefined && sc.ctx.runAsUser !== 0) {
+    sc.ctx.fsGroup = sc.ctx.runAsGroup ?? sc.ctx.runAsUser;
+  }
 
   const privileged = plan.privileged === true;
   const container: V1Container = {
     name: TASK_CONTAINER,
     image: plan.image,
     command: plan.command.map(escapeExpansion),
-    env: Object.entries(req.env).map(([name, value]): V1EnvVar => ({ name, value: escapeExpansion(value) })),
+    env: [...Object.entries(req.env).map(([name, value]): V1EnvVar => ({ name, value: escapeExpansion(value) })), ...secrets.env],
     securityContext: {
       // The API refuses privileged together with allowPrivilegeEscalation: false.
       ...(privileged ? { privileged: true } : { allowPrivilegeEscalation: false }),
       capabilities: { drop: ['ALL'], ...(plan.capabilities?.length ? { add: [...plan.capabilities] } : {}) },
       readOnlyRootFilesystem: plan.writableRootfs !== true,
     },
-    volumeMounts: [{ name: TMP_VOLUME, mountPath: '/tmp' }],
+    volumeMounts: [{ name: TMP_VOLUME, mountPath: '/tmp' }, ...secrets.mounts],
     stdin: false,
     tty: false,
   };
@@ -132,7 +141,7 @@ export function buildPod(req: StartRequest, s: PodSettings): PodResult {
       terminationGracePeriodSeconds: s.terminationGraceSeconds,
       securityContext: sc.ctx,
       containers: [container],
-      volumes: [{ name: TMP_VOLUME, emptyDir: { sizeLimit: String(s.tmpBytes) } }],
+      volumes: [{ name: TMP_VOLUME, emptyDir: { sizeLimit: String(s.tmpBytes) } }, ...secrets.volumes],
     },
   };
   const spec = pod.spec;

@@ -115,6 +115,9 @@ class LocalBackendImpl implements LocalBackend {
     }
     const [command, ...args] = req.plan.command;
     if (command === undefined || command === '') return this.failStart(run, 'no command given');
+    if (req.secrets?.files.length) {
+      return this.failStart(run, `secret files (${req.secrets.files.map((f) => f.path).join(', ')}) need a container backend (docker, kubernetes); on the local backend give secrets as env`);
+    }
     const wd = await resolveWorkingDir(work, req.plan.workingDir);
     if (run.removed) return this.failStart(run, 'removed before it started');
     if ('error' in wd) return this.failStart(run, wd.error);
@@ -122,7 +125,9 @@ class LocalBackendImpl implements LocalBackend {
     let child: ChildProcess;
     try {
       // detached: the process leads its own group, so stop() reaches everything it spawned.
-      child = spawn(command, args, { cwd: wd.cwd, env: childEnv(req.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Secrets are plain environment variables here: a host process has nowhere safer to get them.
+      const env = childEnv({ ...req.env, ...req.secrets?.env });
+      child = spawn(command, args, { cwd: wd.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       return this.failStart(run, spawnFailureReason(err, command, wd.cwd));
     }

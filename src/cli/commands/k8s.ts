@@ -9,6 +9,8 @@ export interface ManifestFlags {
   image?: string;
   builds?: boolean;
   workloads?: boolean;
+  secrets?: boolean;
+  /** The old name of --secrets. */
   pullSecrets?: boolean;
 }
 
@@ -17,7 +19,7 @@ export const VERSION = '0.1.0';
 export async function printManifests(f: ManifestFlags): Promise<number> {
   const docs = manifests({
     namespace: f.namespace, image: f.image ?? `${NAME}:${VERSION}`,
-    builds: f.builds === true, workloads: f.workloads === true, pullSecrets: f.pullSecrets === true,
+    builds: f.builds === true, workloads: f.workloads === true, secrets: f.secrets === true || f.pullSecrets === true,
   });
   processOut.stdout(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
   return 0;
@@ -36,7 +38,7 @@ export async function check(f: CheckFlags): Promise<number> {
   const kubeconfig = f.kubeconfig ?? process.env.WHARF_KUBECONFIG;
   const context = f.kubeContext ?? process.env.WHARF_KUBE_CONTEXT;
   const kc = kubeConfigFrom({ ...(kubeconfig ? { path: kubeconfig } : { inCluster: true }), ...(context ? { context } : {}) });
-  const perms = await checkPermissions(kc, f.namespace, { builds: f.builds === true, workloads: f.workloads === true, pullSecrets: f.pullSecrets === true });
+  const perms = await checkPermissions(kc, f.namespace, { builds: f.builds === true, workloads: f.workloads === true, secrets: f.secrets === true || f.pullSecrets === true });
   const missing = perms.filter((p) => !p.allowed);
   for (const p of perms) processOut.stdout(`${p.allowed ? 'ok     ' : 'MISSING'} ${describePermission(p)} in namespace ${f.namespace}\n`);
   if (missing.length === 0) return 0;

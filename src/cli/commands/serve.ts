@@ -1,6 +1,7 @@
 // `wharf serve`: the API server with an embedded worker, on 127.0.0.1:5255 by default.
 // SIGTERM/SIGINT drain: stop claiming, let running attempts finish until --drain-timeout, stop
 // the rest, close the server and the store.
+import { readFile } from 'node:fs/promises';
 import type { AuthOptions } from '../../auth/index.js';
 import { ApiError } from '../../client/types.js';
 import type { AdminStore } from '../../store/admin.js';
@@ -15,6 +16,7 @@ export interface ServeOptions {
   host: string;
   port: string;
   db?: string;
+  dbFile?: string;
   concurrency?: string;
   lease: string;
   grace: string;
@@ -43,7 +45,8 @@ export async function serve(o: ServeOptions & ContainerFlags): Promise<number> {
   const home = wharfHome();
   const containers = containerOptions(o);
   const policy = await loadPolicy(o.policy);
-  const rt = await openRuntime({ home, ...(o.db ? { db: o.db } : {}), metrics: true, containers, ...(policy ? { policy } : {}) });
+  const db = await dbSetting(o);
+  const rt = await openRuntime({ home, ...(db ? { db } : {}), metrics: true, containers, ...(policy ? { policy } : {}) });
   let auth;
   try {
     auth = await authFor(o, rt.admin);
@@ -79,6 +82,26 @@ export async function serve(o: ServeOptions & ContainerFlags): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+/** --db, else --db-file's content, else WHARF_DB. A password given on the command line is hidden from `ps`. */
+async function dbSetting(o: ServeOptions): Promise<string | undefined> {
+  if (o.db !== undefined) {
+    if (/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(o.db)) {
+      // Linux shows the rewritten title in ps in place of the command line.
+      process.title = 'wharf serve';
+      process.stderr.write('wharf: warning: a database password on the command line can be read by other users; use WHARF_DB or --db-file\n');
+    }
+    return o.db;
+  }
+  if (o.dbFile !== undefined) {
+    try {
+      return (await readFile(o.dbFile, 'utf8')).trim();
+    } catch (e) {
+      throw new ApiError('invalid', `--db-file: cannot read ${o.dbFile}: ${formatError(e)}`);
+    }
+  }
+  return process.env.WHARF_DB || undefined;
 }
 
 /**
