@@ -6,6 +6,7 @@
 //   3. a task writing 100 MB: stored and followed MB/s, against `head | cat` of the same bytes
 //   4-6. docker tasks and build skips (`run.js docker`; bench/docker.ts)
 //   7-8. kubernetes tasks on the API simulator (`run.js kubernetes`; bench/kubernetes.ts)
+//   9-11. the queue (store claims, starts, finishes) vs graphile-worker (`run.js queue`; bench/queue.ts)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -182,6 +183,7 @@ try {
   if (!only || only === 'logs') await benchLogs(join(home, 'logs'));
   if (!only || only === 'docker') await (await import('./docker.js')).benchDocker(join(home, 'docker'));
   if (!only || only === 'kubernetes') await (await import('./kubernetes.js')).benchKubernetes(join(home, 'kubernetes'));
+  if (!only || only === 'queue') await (await import('./queue.js')).benchQueue(join(home, 'queue'));
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

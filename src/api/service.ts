@@ -1,6 +1,6 @@
 // WharfService: the API's operations over a Store. The HTTP routes call it, and the CLI uses it
 // directly when it works in-process, so both give the same answers and the same errors.
-import { ApiError, type FollowEnd, type FollowOptions, type JobSource, type WharfApi } from '../client/types.js';
+import { ApiError, type FollowEnd, type FollowOptions, type JobSource, type SubmitOptions, type WharfApi } from '../client/types.js';
 import type { JobState } from '../core/states.js';
 import type { JobList, JobView, LogEntry, LogPage, WharfEvent } from '../spec/api.js';
 import { policyErrors } from '../core/policy.js';
@@ -14,6 +14,9 @@ import { secretRef } from '../spec/placement.js';
 import { AdminService, type AdminDeps } from './admin.js';
 import { invalidJob, invalidRequest, noJob, noTask } from './errors.js';
 import { followEvents, followLogs, type FollowDeps } from './follow.js';
+import { WORKER_HEARTBEAT_MS, type WorkerRegistry } from '../store/workers.js';
+import type { WorkerList } from '../spec/workers-api.js';
+import { withWaiting, workerViews } from './workers.js';
 
 export interface WharfServiceOptions {
   store: Store;
@@ -29,6 +32,10 @@ export interface WharfServiceOptions {
   closeStore?: boolean;
   /** Tokens, secrets and the audit log; without them those operations answer 503. */
   admin?: AdminDeps;
+  /** The worker registry: GET /workers, and why queued tasks wait. Without it, no workers are listed and no reason is given. */
+  workers?: WorkerRegistry;
+  /** The workers' heartbeat interval, which liveness is judged by (default WORKER_HEARTBEAT_MS). */
+  heartbeatMs?: number;
 }
 
 export const LIST_LIMIT = { default: 50, max: 500 } as const;
@@ -44,11 +51,15 @@ export class WharfService implements WharfApi {
   private readonly deps: FollowDeps;
   private readonly closeStore: boolean;
   private readonly adminDeps: AdminDeps | undefined;
+  private readonly workers: WorkerRegistry | undefined;
+  private readonly heartbeatMs: number;
   /** Who is asking (audit log); see as(). */
   private actor = 'local';
 
   constructor(opts: WharfServiceOptions) {
     this.adminDeps = opts.admin;
+    this.workers = opts.workers;
+    this.heartbeatMs = opts.heartbeatMs ?? WORKER_HEARTBEAT_MS;
     this.store = opts.store;
     this.defaultBackend = opts.defaultBackend ?? 'local';
     this.backends = opts.backends ?? BACKENDS;
@@ -87,16 +98,22 @@ export class WharfService implements WharfApi {
    * Validates and stores a job. `source` is a job file as text ({text, format?}) or an already
    * parsed document (a JSON request body); every validation error is reported at once.
    */
-  async submit(source: JobSource | Record<string, unknown>): Promise<JobView> {
-    return this.submitDocument(isJobSource(source) ? source : undefined, source);
+  async submit(source: JobSource | Record<string, unknown>, opts: SubmitOptions = {}): Promise<JobView> {
+    return (await this.submitJob(source, opts)).job;
+  }
+
+  /** submit, saying whether the job was made now or, for a key seen before, earlier. */
+  async submitJob(source: JobSource | Record<string, unknown>, opts: SubmitOptions = {}): Promise<{ job: JobView; created: boolean }> {
+    return this.submitDocument(isJobSource(source) ? source : undefined, source, opts.idempotencyKey);
   }
 
   /** Like submit, for a parsed document whatever its shape (it is never taken for a JobSource). */
   async submitValue(doc: unknown): Promise<JobView> {
-    return this.submitDocument(undefined, doc);
+    return (await this.submitDocument(undefined, doc)).job;
   }
 
-  private async submitDocument(text: JobSource | undefined, doc: unknown): Promise<JobView> {
+  private async submitDocument(text: JobSource | undefined, doc: unknown, key?: string): Promise<{ job: JobView; created: boolean }> {
+    if (key !== undefined) checkIdempotencyKey(key);
     const r = text
       ? parseJob(text.text, text.format ? { format: text.format } : undefined)
       : parseJob(doc);
@@ -106,7 +123,11 @@ export class WharfService implements WharfApi {
     const refused = policyErrors(placed.spec, this.policy);
     if (refused.length > 0) throw invalidJob(refused);
     await this.checkSecrets(placed.spec);
-    return this.audited('job.submit', this.store.createJob(placed.spec, { defaultBackend: this.defaultBackend }));
+    if (key === undefined) return { job: await this.audited('job.submit', this.store.createJob(placed.spec, { defaultBackend: this.defaultBackend })), created: true };
+    const once = await this.store.createJobOnce(placed.spec, { defaultBackend: this.defaultBackend, key });
+    if (!once.ok) throw new ApiError('conflict', once.error.message);
+    if (once.value.created && this.adminDeps) await this.admin.audit('job.submit', once.value.job.id);
+    return once.value;
   }
 
   /** Every secret a task names exists now (it is read again when the task starts). */
@@ -122,7 +143,14 @@ export class WharfService implements WharfApi {
   async getJob(id: string): Promise<JobView> {
     const job = await this.store.getJob(id);
     if (!job) throw noJob(id);
-    return job;
+    return this.workers ? withWaiting(job, this.workers, this.heartbeatMs) : job;
+  }
+
+  /** Every registered worker, with whether it is live. */
+  async listWorkers(): Promise<WorkerList> {
+    // A service without a registry (tests, embedded uses) knows of no workers.
+    if (!this.workers) return { workers: [] };
+    return { workers: workerViews(await this.workers.list(), this.workers.now(), this.heartbeatMs) };
   }
 
   async listJobs(q: { state?: JobState; labels?: Record<string, string>; cursor?: string; limit?: number }): Promise<JobList> {
@@ -182,11 +210,20 @@ export class WharfService implements WharfApi {
 
   /** 404 unless the job (and, if named, its task) exists. */
   async checkTask(jobId: string, task: string | undefined): Promise<JobView> {
-    const job = await this.getJob(jobId);
+    const job = await this.store.getJob(jobId); // no queued reasons needed here
+    if (!job) throw noJob(jobId);
     if (task !== undefined && !job.tasks.some((t) => t.name === task)) {
       throw noTask(jobId, task);
     }
     return job;
+  }
+}
+
+const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+function checkIdempotencyKey(key: string): void {
+  if (!KEY_RE.test(key)) {
+    throw invalidRequest([{ path: 'Idempotency-Key', message: 'expected 1 to 255 visible ASCII characters (e.g. a UUID)' }]);
   }
 }
 

@@ -11,43 +11,79 @@ const program = new Command('wharf')
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-program.command('serve')
+/** Where the store is (serve, worker). */
+function dbOptions(c: Command): Command {
+  return c
+    .option('--db <path|url>', 'SQLite file (default $WHARF_HOME/wharf.db) or postgres://… URL; prefer WHARF_DB or --db-file for URLs with a password [WHARF_DB]')
+    .option('--db-file <file>', 'read the --db value from this file (keeps a password out of `ps`)');
+}
+
+/** How a worker runs attempts and shuts down (serve's embedded worker, `wharf worker`). */
+function workerOptions(c: Command, which: string): Command {
+  return c
+    .option('--concurrency <n>', `attempts run at once by ${which} (default 8)`)
+    .option('--lease <duration>', 'lease of a claimed attempt, renewed by heartbeats', '15s')
+    .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping an attempt', '10s')
+    .option('--drain-timeout <duration>', 'on SIGTERM, how long running attempts may finish', '30s')
+    .option('--log-cap <bytes>', 'stored log size per attempt (default 64Mi)')
+    .option('--heartbeat <duration>', 'how often workers tell the registry they are alive; live = heard from within 3 of these (default 5s) [WHARF_HEARTBEAT]')
+    .option('--log-level <level>', 'debug, info, warn or error (JSON lines on stderr) [WHARF_LOG_LEVEL]');
+}
+
+/** The docker and kubernetes backends and the image builder (serve, worker). */
+function containerFlags(c: Command): Command {
+  return c
+    .option('--docker-host <url>', 'Docker engine, unix:///… or tcp://… [DOCKER_HOST]')
+    .addOption(new Option('--docker <mode>', 'docker backend: auto (when the engine answers), on, off [WHARF_DOCKER]').choices(['auto', 'on', 'off']))
+    .addOption(new Option('--builder <builder>', 'image builder for tasks with a build [WHARF_BUILDER]').choices(['docker', 'buildah', 'kaniko', 'none']))
+    .option('--registry-push <prefix>', 'where built images are pushed, e.g. localhost:5000/wharf [WHARF_REGISTRY_PUSH]')
+    .option('--registry-pull <prefix>', 'the same registry as containers name it, if different [WHARF_REGISTRY_PULL]')
+    .option('--registry-insecure <host>', 'registry reached over plain http (repeatable; loopback always is)', collect, [])
+    .option('--docker-config <file>', 'registry credentials (default ~/.docker/config.json) [WHARF_DOCKER_CONFIG]')
+    .addOption(new Option('--kubernetes <mode>', 'kubernetes backend: auto (in a pod, or with --kubeconfig), on, off [WHARF_KUBERNETES]').choices(['auto', 'on', 'off']))
+    .option('--kubeconfig <file>', 'the cluster to run pods in (never a default one) [WHARF_KUBECONFIG]')
+    .option('--kube-context <name>', 'context of the kubeconfig [WHARF_KUBE_CONTEXT]')
+    .option('--namespace <ns>', 'namespace of the pods (default "default") [WHARF_NAMESPACE]')
+    .option('--pod-template <file>', 'YAML merged into every pod (see docs/kubernetes.md) [WHARF_POD_TEMPLATE]')
+    .option('--pull-secret <name>', 'an existing dockerconfigjson secret for every pod [WHARF_PULL_SECRET]')
+    .option('--manage-pull-secrets', 'make a pull secret per pod from the registry credentials')
+    .option('--pending-timeout <duration>', 'a pod pending this long (unschedulable, image not pulled) ends start_failed', '5m')
+    .option('--docker-sidecar-image <image>', 'the rootless Docker image of the docker feature (default docker:28-dind-rootless)')
+    .option('--kata-runtime-class <name>', 'the RuntimeClass of the kata feature (default kata-qemu)')
+    .option('--kaniko-image <image>', 'the Kaniko executor image (default ghcr.io/osscontainertools/kaniko:v1.28.3)')
+    .option('--kaniko-cache-repo <repo>', 'a layer cache repository for Kaniko (--cache=true)')
+    .option('--kaniko-flag <flag>', 'an extra executor flag, e.g. --snapshot-mode=redo (repeatable)', collect, []);
+}
+
+const serve = program.command('serve')
   .description('start the API server with an embedded worker (127.0.0.1:5255)')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--port <port>', 'port to listen on', '5255')
-  .option('--db <path|url>', 'SQLite file (default $WHARF_HOME/wharf.db) or postgres://… URL; prefer WHARF_DB or --db-file for URLs with a password [WHARF_DB]')
-  .option('--db-file <file>', 'read the --db value from this file (keeps a password out of `ps`)')
-  .option('--concurrency <n>', 'attempts run at once by the embedded worker (default 8)')
-  .option('--lease <duration>', 'lease of a claimed attempt, renewed by heartbeats', '15s')
-  .option('--grace <duration>', 'time between SIGTERM and SIGKILL when stopping an attempt', '10s')
-  .option('--drain-timeout <duration>', 'on SIGTERM, how long running attempts may finish', '30s')
-  .option('--log-cap <bytes>', 'stored log size per attempt (default 64Mi)')
+  .option('--port <port>', 'port to listen on', '5255');
+dbOptions(serve);
+workerOptions(serve, 'the embedded worker');
+serve
   .option('--policy <file>', 'what tasks may ask for (YAML; default: non-privileged only) [WHARF_POLICY]')
+  .option('--no-worker', 'serve the API only; workers run as `wharf worker`')
   .option('--require-auth', 'credentials on every /api route even on loopback (always on other addresses)')
   .option('--oidc-issuer <url>', 'accept OIDC JWTs from this issuer too [WHARF_OIDC_ISSUER]')
   .option('--oidc-audience <aud>', 'their audience (repeatable) [WHARF_OIDC_AUDIENCE]', collect, [])
-  .option('--oidc-jwks-url <url>', 'where the issuer\'s keys are [WHARF_OIDC_JWKS_URL]')
-  .option('--docker-host <url>', 'Docker engine, unix:///… or tcp://… [DOCKER_HOST]')
-  .addOption(new Option('--docker <mode>', 'docker backend: auto (when the engine answers), on, off [WHARF_DOCKER]').choices(['auto', 'on', 'off']))
-  .addOption(new Option('--builder <builder>', 'image builder for tasks with a build [WHARF_BUILDER]').choices(['docker', 'buildah', 'kaniko', 'none']))
-  .option('--registry-push <prefix>', 'where built images are pushed, e.g. localhost:5000/wharf [WHARF_REGISTRY_PUSH]')
-  .option('--registry-pull <prefix>', 'the same registry as containers name it, if different [WHARF_REGISTRY_PULL]')
-  .option('--registry-insecure <host>', 'registry reached over plain http (repeatable; loopback always is)', collect, [])
-  .option('--docker-config <file>', 'registry credentials (default ~/.docker/config.json) [WHARF_DOCKER_CONFIG]')
-  .addOption(new Option('--kubernetes <mode>', 'kubernetes backend: auto (in a pod, or with --kubeconfig), on, off [WHARF_KUBERNETES]').choices(['auto', 'on', 'off']))
-  .option('--kubeconfig <file>', 'the cluster to run pods in (never a default one) [WHARF_KUBECONFIG]')
-  .option('--kube-context <name>', 'context of the kubeconfig [WHARF_KUBE_CONTEXT]')
-  .option('--namespace <ns>', 'namespace of the pods (default "default") [WHARF_NAMESPACE]')
-  .option('--pod-template <file>', 'YAML merged into every pod (see docs/kubernetes.md) [WHARF_POD_TEMPLATE]')
-  .option('--pull-secret <name>', 'an existing dockerconfigjson secret for every pod [WHARF_PULL_SECRET]')
-  .option('--manage-pull-secrets', 'make a pull secret per pod from the registry credentials')
-  .option('--pending-timeout <duration>', 'a pod pending this long (unschedulable, image not pulled) ends start_failed', '5m')
-  .option('--docker-sidecar-image <image>', 'the rootless Docker image of the docker feature (default docker:28-dind-rootless)')
-  .option('--kata-runtime-class <name>', 'the RuntimeClass of the kata feature (default kata-qemu)')
-  .option('--kaniko-image <image>', 'the Kaniko executor image (default ghcr.io/osscontainertools/kaniko:v1.28.3)')
-  .option('--kaniko-cache-repo <repo>', 'a layer cache repository for Kaniko (--cache=true)')
-  .option('--kaniko-flag <flag>', 'an extra executor flag, e.g. --snapshot-mode=redo (repeatable)', collect, [])
+  .option('--oidc-jwks-url <url>', 'where the issuer\'s keys are [WHARF_OIDC_JWKS_URL]');
+containerFlags(serve)
   .action(async (o) => exit((await import('./commands/serve.js')).serve(o)));
+
+const worker = program.command('worker')
+  .description('run a standalone worker (no HTTP) on the same database as `wharf serve --no-worker`')
+  .option('--backend <backend>', 'claim attempts of this backend only: local, docker or kubernetes (repeatable; default every backend this process has)', collect, [])
+  .option('--label <KEY=VALUE>', 'shown with the worker in `wharf workers` (repeatable)', collect, []);
+dbOptions(worker);
+workerOptions(worker, 'this worker');
+containerFlags(worker)
+  .action(async (o) => exit((await import('./commands/worker.js')).worker(o)));
+
+program.command('workers')
+  .description('list the registered workers: host, backends, load, and whether each is live')
+  .option('--json', 'print JSON')
+  .action(async (o) => exit((await import('./commands/worker.js')).workers(o)));
 
 program.command('run')
   .description('run one command as a task, stream its output, exit with its exit code')
@@ -64,6 +100,7 @@ program.command('submit')
   .argument('<file>', 'job file or -')
   .option('-f, --follow', 'show state changes and logs until the job ends; exit 0/1/130')
   .option('--json', 'print the created job as JSON')
+  .option('--idempotency-key <key>', 'submit at most once under this key: a repeat gives the same job (safe retries)')
   .action(async (file: string, o) => exit((await import('./commands/submit.js')).submit(file, o)));
 
 program.command('jobs')

@@ -2,6 +2,7 @@
 // the same by construction.
 import { describeOutcome } from '../core/states.js';
 import type { ErrorDetail, JobSummary, JobView, LogEntry, WharfEvent } from '../spec/api.js';
+import type { WorkerView } from '../spec/workers-api.js';
 
 export interface Out {
   stdout: (s: string) => void;
@@ -43,7 +44,23 @@ export function formatJob(job: JobView): string {
         String(a.number), a.backend, a.outcome ? describeOutcome(a.outcome) : a.state]);
     }
   }
-  return s + table(rows);
+  s += table(rows);
+  for (const t of job.tasks) if (t.waiting) s += `${t.name}: waiting: ${t.waiting}\n`;
+  return s;
+}
+
+export function formatWorkerTable(workers: readonly WorkerView[], now: number): string {
+  const rows = [['ID', 'HOST', 'PID', 'BACKENDS', 'RUNNING', 'STATE', 'LAST SEEN', 'LABELS']];
+  for (const w of workers) {
+    rows.push([w.id, w.host, String(w.pid), w.backends.join(','), `${w.running}/${w.capacity}`, w.live ? 'live' : 'gone',
+      ago(now - w.lastSeenAt), Object.entries(w.labels).map(([k, v]) => `${k}=${v}`).join(',')]);
+  }
+  return table(rows);
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 }
 
 export function formatEvent(e: WharfEvent): string | undefined {

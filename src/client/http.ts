@@ -13,7 +13,8 @@ import {
   auditPageSchema, createdTokenSchema, secretListSchema, setSecretAnswerSchema, tokenInfoSchema, tokenListSchema,
   type AuditPage, type CreatedToken, type CreateTokenRequest, type SecretInfo, type TokenInfo,
 } from '../spec/admin-api.js';
-import { ApiError, statusOf, type ApiErrorCode, type FollowEnd, type FollowOptions, type JobSource, type WharfApi } from './types.js';
+import { workerListSchema, type WorkerList } from '../spec/workers-api.js';
+import { ApiError, statusOf, type ApiErrorCode, type FollowEnd, type FollowOptions, type JobSource, type SubmitOptions, type WharfApi } from './types.js';
 
 export interface HttpClientOptions {
   /** Wait before reconnecting a dropped event stream (the server's `retry:` overrides it). */
@@ -48,10 +49,11 @@ export class HttpClient implements WharfApi {
    * Reads the file here with the same parser the service uses (so a guessed format and every
    * error come out exactly as in-process) and sends the job as JSON; the server checks it again.
    */
-  async submit(source: JobSource): Promise<JobView> {
+  async submit(source: JobSource, opts: SubmitOptions = {}): Promise<JobView> {
     const r = parseJob(source.text, source.format ? { format: source.format } : {});
     if (!r.ok) throw invalidJob(r.errors);
-    return this.call('POST', `${API}/jobs`, jobViewSchema, { body: JSON.stringify(r.spec), contentType: 'application/json' });
+    return this.call('POST', `${API}/jobs`, jobViewSchema, { body: JSON.stringify(r.spec), contentType: 'application/json' },
+      opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey });
   }
 
   getJob(id: string): Promise<JobView> {
@@ -113,15 +115,20 @@ export class HttpClient implements WharfApi {
     return this.call('GET', `${API}/audit${qs(q)}`, auditPageSchema);
   }
 
+  listWorkers(): Promise<WorkerList> {
+    return this.call('GET', `${API}/workers`, workerListSchema);
+  }
+
   async close(): Promise<void> {
     for (const ac of this.streams) ac.abort();
   }
 
   private async call<T>(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, schema: z.ZodType<T>, body?: { body: string; contentType: string },
+    headers: Record<string, string> = {},
   ): Promise<T> {
-    const init: RequestInit = { method, headers: { accept: 'application/json' } };
-    if (body) init.headers = { accept: 'application/json', 'content-type': body.contentType };
+    const init: RequestInit = { method, headers: { accept: 'application/json', ...headers } };
+    if (body) init.headers = { accept: 'application/json', 'content-type': body.contentType, ...headers };
     if (body) init.body = body.body;
     const res = await this.fetch(path, init);
     const text = await res.text();

@@ -3,6 +3,7 @@
 import type { JobState } from '../core/states.js';
 import type { AuditPage, CreatedToken, CreateTokenRequest, SecretInfo, TokenInfo } from '../spec/admin-api.js';
 import type { ErrorDetail, JobList, JobView, LogEntry, LogPage, WharfEvent } from '../spec/api.js';
+import type { WorkerList } from '../spec/workers-api.js';
 
 export type ApiErrorCode =
   | 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'payload_too_large' | 'unsupported_media_type'
@@ -35,6 +36,11 @@ export function statusOf(code: ApiErrorCode): number {
   }
 }
 
+export interface SubmitOptions {
+  /** The client's key for this submit (HTTP: the Idempotency-Key header). */
+  idempotencyKey?: string;
+}
+
 /** A job file as text; `format` is guessed from the content when omitted. */
 export interface JobSource {
   text: string;
@@ -53,7 +59,8 @@ export interface FollowEnd {
 }
 
 export interface WharfApi {
-  submit(source: JobSource): Promise<JobView>;
+  /** With an idempotency key, a repeated submit (a retry after a lost answer) gives the same job. */
+  submit(source: JobSource, opts?: SubmitOptions): Promise<JobView>;
   getJob(id: string): Promise<JobView>;
   listJobs(q: { state?: JobState; labels?: Record<string, string>; cursor?: string; limit?: number }): Promise<JobList>;
   cancel(id: string): Promise<JobView>;
@@ -72,5 +79,7 @@ export interface WharfApi {
   listSecrets(): Promise<SecretInfo[]>;
   deleteSecret(name: string): Promise<void>;
   listAudit(q: { after?: number; limit?: number }): Promise<AuditPage>;
+  /** Every registered worker, with whether it is live. */
+  listWorkers(): Promise<WorkerList>;
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { DockerConfigCredentialStore, imageRefs, RegistryClient, type Credential
 import type { Builder } from '../builders/types.js';
 import { formatError } from '../core/format-error.js';
 import { DockerEngine } from '../docker/engine.js';
+import type { Log } from '../core/log.js';
 import { openKubernetes, type KubernetesOptions, type OpenedKubernetes } from './kubernetes.js';
 
 export interface ContainerOptions {
@@ -47,7 +48,9 @@ export class ContainerSetupError extends Error {
   override readonly name = 'ContainerSetupError';
 }
 
-export async function openContainers(home: string, instanceId: string, o: ContainerOptions = {}): Promise<Containers> {
+/** `log`: where the backends and builders tell of trouble they recover from (default: their own stderr lines). */
+export async function openContainers(home: string, instanceId: string, o: ContainerOptions = {}, log?: Log): Promise<Containers> {
+  const reportAs = (component: string): { report?: (m: string) => void } => (log ? { report: (m) => log.warn(m, { component }) } : {});
   const notes: string[] = [];
   const credentials = await loadCredentials(o.dockerConfig, notes);
   const backends: Backend[] = [];
@@ -58,10 +61,10 @@ export async function openContainers(home: string, instanceId: string, o: Contai
   };
   try {
     engine = await connectDocker(o, notes);
-    if (engine) backends.push(createDockerBackend({ engine, instanceId, ...(credentials ? { credentials } : {}) }));
-    const kubernetes = await openKubernetes(instanceId, o.kubernetes ?? {}, credentials, notes);
+    if (engine) backends.push(createDockerBackend({ engine, instanceId, ...(credentials ? { credentials } : {}), ...reportAs('docker') }));
+    const kubernetes = await openKubernetes(instanceId, o.kubernetes ?? {}, credentials, notes, reportAs('kubernetes').report);
     if (kubernetes) backends.push(kubernetes.backend);
-    const builder = chooseBuilder({ home, instanceId, engine, kubernetes, credentials }, o, notes);
+    const builder = chooseBuilder({ home, instanceId, engine, kubernetes, credentials, ...reportAs('kaniko') }, o, notes);
     const registry = o.registry;
     const images = builder && new ImageBuilds({
       builder,
@@ -97,10 +100,11 @@ interface Found {
   engine: DockerEngine | undefined;
   kubernetes: OpenedKubernetes | undefined;
   credentials: CredentialStore | undefined;
+  report?: (m: string) => void;
 }
 
 /** Default: docker with an engine; else Kaniko in the cluster, or buildah here, when images have a registry to go to. */
-function chooseBuilder({ home, instanceId, engine, kubernetes, credentials }: Found, o: ContainerOptions, notes: string[]): Builder | undefined {
+function chooseBuilder({ home, instanceId, engine, kubernetes, credentials, report }: Found, o: ContainerOptions, notes: string[]): Builder | undefined {
   const choice = o.builder ?? (engine ? 'docker' : !o.registry ? 'none' : kubernetes ? 'kaniko' : 'buildah');
   const registry = o.registry && {
     client: new RegistryClient({ ...(credentials ? { credentials } : {}), ...(o.registry.insecure ? { insecure: o.registry.insecure } : {}) }),
@@ -120,7 +124,7 @@ function chooseBuilder({ home, instanceId, engine, kubernetes, credentials }: Fo
       if (!registry || !o.registry) throw new ContainerSetupError('the kaniko builder pushes to a registry: set --registry-push');
       notes.push(`builder: kaniko in namespace ${kubernetes.namespace}, pushing to ${o.registry.push}`);
       return new KanikoBuilder({
-        kubeConfig: kubernetes.kubeConfig, namespace: kubernetes.namespace, instanceId, registry,
+        kubeConfig: kubernetes.kubeConfig, namespace: kubernetes.namespace, instanceId, registry, ...(report ? { report } : {}),
         ...(o.kaniko?.image ? { image: o.kaniko.image } : {}), ...(o.kaniko?.cacheRepo ? { cacheRepo: o.kaniko.cacheRepo } : {}),
         ...(o.kaniko?.extraFlags?.length ? { extraFlags: o.kaniko.extraFlags } : {}),
         ...(o.kubernetes?.pendingTimeoutMs !== undefined ? { pendingTimeoutMs: o.kubernetes.pendingTimeoutMs } : {}),

@@ -38,7 +38,9 @@ export interface OpenedKubernetes {
   namespace: string;
 }
 
-export async function openKubernetes(instanceId: string, o: KubernetesOptions, credentials: CredentialStore | undefined, notes: string[]): Promise<OpenedKubernetes | undefined> {
+export async function openKubernetes(
+  instanceId: string, o: KubernetesOptions, credentials: CredentialStore | undefined, notes: string[], report?: (m: string) => void,
+): Promise<OpenedKubernetes | undefined> {
   const mode = o.mode ?? 'auto';
   if (mode === 'off') return undefined;
   const inCluster = o.kubeconfig === undefined && process.env.KUBERNETES_SERVICE_HOST !== undefined;
@@ -54,7 +56,7 @@ export async function openKubernetes(instanceId: string, o: KubernetesOptions, c
     const namespace = o.namespace ?? 'default';
     const backend = createKubernetesBackend({
       kubeConfig, namespace, instanceId, ...(podTemplate ? { podTemplate } : {}), ...(pullSecret ? { pullSecret } : {}),
-      ...(o.pendingTimeoutMs !== undefined ? { pendingTimeoutMs: o.pendingTimeoutMs } : {}),
+      ...(o.pendingTimeoutMs !== undefined ? { pendingTimeoutMs: o.pendingTimeoutMs } : {}), ...(report ? { report } : {}),
       features: {
         dockerImage: o.dockerSidecarImage ?? DEFAULT_FEATURE_SETTINGS.dockerImage,
         kataRuntimeClass: o.kataRuntimeClass ?? DEFAULT_FEATURE_SETTINGS.kataRuntimeClass,

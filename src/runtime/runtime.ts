@@ -6,7 +6,8 @@ import { WharfService } from '../api/service.js';
 import type { WharfMetrics } from '../metrics/index.js';
 import { createLocalBackend } from '../backends/local/index.js';
 import type { Backend } from '../backends/types.js';
-import type { BackendName } from '../spec/schema.js';
+import { BACKENDS, type BackendName } from '../spec/schema.js';
+import type { Log } from '../core/log.js';
 import type { Policy } from '../spec/policy.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
@@ -30,9 +31,23 @@ export interface RuntimeOptions {
   policy?: Policy;
   /** Who the in-process service acts for in the audit log (default "local:<user>"). */
   actor?: string;
+  /** The process's log (serve, worker: JSON lines); default: warnings as text on stderr. */
+  log?: Log;
+  /** How often workers beat in the registry; a worker is live within 3 of these (default 5 s). */
+  heartbeatMs?: number;
+  /** Accept tasks for every backend, not only this process's (an API server whose workers run elsewhere). */
+  acceptAllBackends?: boolean;
 }
 
-export type RuntimeWorkerOptions = Omit<WorkerOptions, 'store' | 'backends'>;
+export type RuntimeWorkerOptions = Omit<WorkerOptions, 'store' | 'backends' | 'registry'> & {
+  /** Claim only for these of the process's backends (default: all of them). */
+  backends?: readonly BackendName[];
+};
+
+/** A worker asked for a backend this process does not have (docker off, no cluster). */
+export class MissingBackendError extends Error {
+  override readonly name = 'MissingBackendError';
+}
 
 export interface Runtime {
   store: Store;
@@ -56,7 +71,7 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
   const store = await openStore({ home: o.home, ...(o.db !== undefined ? { db: o.db } : {}) });
   let containers;
   try {
-    containers = await openContainers(o.home, store.instanceId, o.containers);
+    containers = await openContainers(o.home, store.instanceId, o.containers, o.log);
   } catch (e) {
     await store.close();
     throw e;
@@ -70,8 +85,9 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
     return box;
   };
   const service = new WharfService({
-    store, defaultBackend: o.defaultBackend ?? 'local', backends: names, ...(o.policy ? { policy: o.policy } : {}),
-    admin: { admin: store.admin, box: secretBox },
+    store, defaultBackend: o.defaultBackend ?? 'local', backends: o.acceptAllBackends ? BACKENDS : names, ...(o.policy ? { policy: o.policy } : {}),
+    admin: { admin: store.admin, box: secretBox }, workers: store.workers,
+    ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
   }).as(o.actor ?? `local:${localUser()}`);
   // Loaded lazily: importing prom-client would add tens of ms to every `wharf run`.
   const metrics = o.metrics ? (await import('../metrics/index.js')).createMetrics({ store, backends: names }) : undefined;
@@ -79,12 +95,22 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
   let closed = false;
   return {
     store, admin: store.admin, secretBox, service, metrics, notes: containers.notes,
-    async startWorker(wo = {}) {
+    async startWorker({ backends: wanted, ...wo } = {}) {
       if (worker) throw new Error('this process already runs a worker');
+      const missing = (wanted ?? []).filter((n) => !names.includes(n));
+      if (missing.length > 0) {
+        throw new MissingBackendError(`this process has no ${missing.join(', ')} backend (it has ${names.join(', ')}); ` +
+          'check --docker / --docker-host or --kubernetes / --kubeconfig');
+      }
+      const mine = wanted ? backends.filter((b) => wanted.includes(b.name)) : backends;
       // The key is loaded when a task first needs a secret: a worker without secrets needs no key.
       const secrets: SecretSource = { resolve: async (names) => storeSecrets(store.admin, await secretBox()).resolve(names) };
       worker = new Worker({
-        ...wo, store, backends, secrets, metrics: wo.metrics ?? metrics?.worker, ...(containers.images ? { images: containers.images } : {}),
+        ...(o.log ? { log: o.log.child({ component: 'worker' }) } : {}),
+        // The CLI's in-process worker runs one job and goes: it is no worker others can count on.
+        ...(wo.onlyJob === undefined ? { registry: store.workers } : {}),
+        ...(o.heartbeatMs !== undefined ? { presenceMs: o.heartbeatMs } : {}),
+        ...wo, store, backends: mine, secrets, metrics: wo.metrics ?? metrics?.worker, ...(containers.images ? { images: containers.images } : {}),
       });
       await worker.start();
       return worker;

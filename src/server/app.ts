@@ -2,7 +2,7 @@
 // handlers. Never listens (listen.ts does), so tests can use app.inject.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
 import { registerAuth, type AuthOptions } from '../auth/index.js';
 import { ApiError } from '../client/types.js';
@@ -25,6 +25,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Fastify's logger option (default off). */
   logger?: FastifyServerOptions['logger'];
+  /** A pino logger to use instead (the process's own). */
+  loggerInstance?: FastifyBaseLogger;
   /** Interval of `: ping` comments on idle event streams (default 15 s). */
   pingMs?: number;
   /** The Prometheus exposition for GET /metrics; without it, /metrics answers 404. */
@@ -38,7 +40,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export function buildApp(opts: AppOptions): FastifyInstance {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = fastify({
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit,
     // Fastify's own 503 while closing has another error shape; requests then are served as usual.
     return503OnClosing: false,

@@ -94,9 +94,12 @@ export function handlers({ service, store, isReady, sse, metrics }: HandlerDeps)
       if (!(body instanceof BodyText)) {
         throw new ApiError('unsupported_media_type', 'send the job file as application/json or application/yaml');
       }
-      const job = await acting(req).submit({ text: body.text, format: body.format });
+      const key = req.headers['idempotency-key'];
+      if (Array.isArray(key)) throw new ApiError('invalid', 'the request is invalid', [{ path: 'Idempotency-Key', message: 'expected one header' }]);
+      const { job, created } = await acting(req).submitJob({ text: body.text, format: body.format }, key === undefined ? {} : { idempotencyKey: key });
       reply.header('location', `/api/v1/jobs/${encodeURIComponent(job.id)}`);
-      return { status: 201, body: job };
+      // The same key again: the job the first request made, as a 200.
+      return { status: created ? 201 : 200, body: job };
     },
     listJobs: async ({ query }) => {
       const labels: Record<string, string> = {};
@@ -135,6 +138,7 @@ export function handlers({ service, store, isReady, sse, metrics }: HandlerDeps)
       return { status: 204, body: undefined };
     },
     audit: async ({ query, req }) => ok(await acting(req).listAudit(query)),
+    listWorkers: async () => ok(await service.listWorkers()),
     openapi: async () => ok((openapi ??= openApiDocument(ROUTES))),
     jobSchema: async () => ok((jobDoc ??= jobJsonSchema())),
   };

@@ -24,7 +24,9 @@ export const DEFAULT_PORT = 5255;
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
   // Warnings and errors only (5xx causes among them), on stderr, unless the caller chose a logger.
-  const app = buildApp({ ...opts, logger: opts.logger ?? { level: 'warn', stream: process.stderr }, isReady: opts.isReady ?? (() => true) });
+  const app = buildApp({
+    ...opts, ...(opts.loggerInstance ? {} : { logger: opts.logger ?? { level: 'warn', stream: process.stderr } }), isReady: opts.isReady ?? (() => true),
+  });
   await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   const { port } = app.server.address() as AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host;

@@ -10,6 +10,7 @@ import {
   auditEntrySchema, auditPageSchema, createdTokenSchema, createTokenBodySchema, secretInfoSchema, secretListSchema,
   setSecretAnswerSchema, setSecretBodySchema, tokenInfoSchema, tokenListSchema,
 } from '../spec/admin-api.js';
+import { workerListSchema, workerViewSchema } from '../spec/workers-api.js';
 import { responsesOf, type ResponseSpec, type RouteSpec } from './routes.js';
 
 type Json = Record<string, unknown>;
@@ -22,7 +23,7 @@ const COMPONENTS: ReadonlyArray<[string, z.ZodType]> = [
   ['TokenInfo', tokenInfoSchema], ['CreatedToken', createdTokenSchema], ['TokenList', tokenListSchema],
   ['CreateToken', createTokenBodySchema], ['SecretInfo', secretInfoSchema], ['SecretList', secretListSchema],
   ['SetSecret', setSecretBodySchema], ['SecretSet', setSecretAnswerSchema], ['AuditEntry', auditEntrySchema],
-  ['AuditPage', auditPageSchema],
+  ['AuditPage', auditPageSchema], ['Worker', workerViewSchema], ['WorkerList', workerListSchema],
 ];
 
 const REF = (id: string): string => `#/components/schemas/${id}`;

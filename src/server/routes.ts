@@ -12,6 +12,7 @@ import {
   tokenInfoSchema, tokenListSchema,
 } from '../spec/admin-api.js';
 import { AUDIT_LIMIT } from '../api/admin.js';
+import { workerListSchema } from '../spec/workers-api.js';
 import { LIST_LIMIT, LOG_LIMIT } from '../api/service.js';
 
 export interface ResponseSpec {
@@ -127,7 +128,9 @@ export const ROUTES = {
     body: { schema: jobSchema, contentTypes: [...JSON_TYPES, ...YAML_TYPES] },
     responses: {
       201: { description: 'The job was stored.', json: jobViewSchema },
+      200: { description: 'An Idempotency-Key seen before: the job that submit made.', json: jobViewSchema },
       400: E400,
+      409: err('The Idempotency-Key was used for another job file.'),
       413: err('The body is larger than the limit.'),
       415: err('The content type is not JSON or YAML.'),
     },
@@ -205,6 +208,10 @@ export const ROUTES = {
       limit: uint(AUDIT_LIMIT.max).optional().meta({ description: `Entries per page (default ${AUDIT_LIMIT.default}).` }),
     }),
     responses: { 200: { description: 'A page of entries.', json: auditPageSchema }, 400: E400 },
+  },
+  listWorkers: {
+    method: 'GET', url: '/api/v1/workers', summary: 'Registered workers: where they run, their backends, load, and whether they are live.',
+    responses: { 200: { description: 'The workers, by id.', json: workerListSchema } },
   },
   openapi: {
     method: 'GET', url: '/api/v1/openapi.json', summary: 'This document.',

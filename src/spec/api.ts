@@ -40,6 +40,11 @@ export const taskViewSchema = z.object({
   needs: z.array(z.string()),
   backend: z.enum(BACKENDS),
   attempts: z.array(attemptViewSchema),
+  /**
+   * Why a claimable queued attempt does not start, e.g. no live worker runs its backend. Set
+   * when the job is read (GET /jobs/:id), never stored; absent when nothing is amiss.
+   */
+  waiting: z.string().optional().meta({ description: 'Why a claimable queued attempt does not start (no live worker runs its backend); absent when nothing is amiss.' }),
 }).meta({ id: 'Task' });
 
 export const jobSummarySchema = z.object({

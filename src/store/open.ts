@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { isPostgresUrl, redactDbUrl } from './postgres/url.js';
 import type { AdminStore } from './admin.js';
 import type { Store } from './types.js';
+import type { WorkerRegistry } from './workers.js';
 
 export { redactDbUrl };
 
-/** Either store: the Store, plus tokens, secrets and the audit log. */
-export type OpenedStore = Store & { readonly admin: AdminStore };
+/** Either store: the Store, plus tokens, secrets and the audit log, and the worker registry. */
+export type OpenedStore = Store & { readonly admin: AdminStore; readonly workers: WorkerRegistry };
 
 export interface OpenStoreOptions {
   /** A PostgreSQL URL or a SQLite file path; default `<home>/wharf.db`. */

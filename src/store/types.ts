@@ -122,6 +122,11 @@ export interface Store {
   readonly instanceId: string;
 
   createJob(spec: JobSpec, opts: { defaultBackend: BackendName }): Promise<JobView>;
+  /**
+   * createJob once per client key (the Idempotency-Key of a submit): a key seen before gives the
+   * job made with it (`created: false`) when the spec is the same, a conflict when it is not.
+   */
+  createJobOnce(spec: JobSpec, opts: { defaultBackend: BackendName; key: string }): Promise<StoreResult<{ job: JobView; created: boolean }>>;
   getJob(id: string): Promise<JobView | undefined>;
   /** The job's state (and one task's), cheaply: followers ask on every change. */
   getStates(jobId: string, task?: string): Promise<{ job: JobState; task: TaskState | undefined } | undefined>;

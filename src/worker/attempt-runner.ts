@@ -6,6 +6,7 @@
 // outcome and whatever is reported about it.
 import { LABELS, type Backend, type RunExit, type RunSecrets, type StartRequest } from '../backends/types.js';
 import { formatError } from '../core/format-error.js';
+import type { Log } from '../core/log.js';
 import { describeOutcome, type AttemptOutcome } from '../core/states.js';
 import type { BuildPlan, TaskPlan } from '../spec/plan.js';
 import type { SecretSource } from '../secrets/index.js';
@@ -23,8 +24,8 @@ export interface RunnerOptions {
   heartbeatMs: number;
   graceMs: number;
   logCapBytes: number;
-  /** Where problems that end no attempt are reported (a backend that failed to stop a run). */
-  report: (message: string) => void;
+  /** This attempt's log (its ids bound): what happened (info), problems that end no attempt (warn). */
+  log: Log;
   metrics: WorkerMetrics;
   /** Builds the images of tasks that ask for a build; without it such tasks cannot start. */
   images: ImageSource | undefined;
@@ -76,6 +77,7 @@ export class AttemptRunner {
     const ended = o.watcher.wait(runId, (s) => {
       if (s.phase === 'starting' && s.message && s.message !== waiting) sink.system(`[wharf] waiting: ${(waiting = s.message)}`);
       if (s.phase !== 'running') return;
+      o.log.info('attempt running', { backend: claim.backend });
       this.started = o.store.markStarted(claim).then(
         (r) => { if (!r.ok) this.stop({ kind: 'lease_lost' }); },
         (e: unknown) => this.report(`recording the start of ${runId}: ${formatError(e)}`),
@@ -113,6 +115,7 @@ export class AttemptRunner {
     if (this.stopCause?.kind === 'lease_lost') return this.abandon(runId);
     const r = await o.store.finishAttempt(claim, maskOutcome(outcome, this.mask));
     if (!r.ok) return this.abandon(runId);
+    o.log.info('attempt ended', { backend: claim.backend, outcome: outcome.kind, result: this.mask(describeOutcome(outcome)) });
     o.metrics.ended(claim.backend, outcome.kind, (performance.now() - this.claimedAt) / 1000);
     await this.tally('remove', o.backend.remove(runId));
   }
@@ -208,7 +211,7 @@ export class AttemptRunner {
   }
 
   private report(message: string): void {
-    this.o.report(this.mask(message));
+    this.o.log.warn(this.mask(message));
   }
 
   private heartbeat(): void {
@@ -229,6 +232,7 @@ export class AttemptRunner {
 
   private async abandon(runId: string): Promise<void> {
     this.o.metrics.leaseLost();
+    this.o.log.warn('the lease was lost: stopping the run, recording nothing more (another worker may own the attempt)');
     await this.stopRun(0);
     await this.tally('remove', this.o.backend.remove(runId)).catch((e: unknown) => this.report(`removing ${runId}: ${formatError(e)}`));
   }

@@ -8,11 +8,14 @@
 // Shutdown: drain() stops claiming and lets attempts finish until a deadline, then stops them;
 // stop() does the same with no wait.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { LABELS, type Backend } from '../backends/types.js';
 import { formatError } from '../core/format-error.js';
+import { textLog, type Log } from '../core/log.js';
 import type { SecretSource } from '../secrets/index.js';
 import type { BackendName } from '../spec/schema.js';
 import type { Claim, ExpiredAttempt, Store } from '../store/types.js';
+import { WORKER_HEARTBEAT_MS, type WorkerRegistry } from '../store/workers.js';
 import { AttemptRunner, type ImageSource } from './attempt-runner.js';
 import { DEFAULT_LOG_CAP } from './log-sink.js';
 import { NO_METRICS, tally, type WorkerMetrics } from './metrics.js';
@@ -32,7 +35,8 @@ export interface WorkerOptions {
   sweepMs?: number;
   /** The longest the claim loop sleeps without a nudge. */
   safetyPollMs?: number;
-  report?: (message: string) => void;
+  /** Where the worker tells what it does (info) and what went wrong (warn); default: warnings as text on stderr. */
+  log?: Log;
   /** Claim only this job's attempts (the CLI's in-process mode runs its own job, nothing else). */
   onlyJob?: string;
   /** Counts claims, outcomes, lost leases, log bytes and backend errors (default: nothing). */
@@ -41,6 +45,12 @@ export interface WorkerOptions {
   images?: ImageSource;
   /** The values of tasks' secrets (storeSecrets); without it tasks with secrets fail to start, saying why. */
   secrets?: SecretSource;
+  /** Where the worker registers itself and beats (for `wharf workers` and queued reasons); none: it stays unlisted. */
+  registry?: WorkerRegistry;
+  /** How often it tells the registry it is alive (default WORKER_HEARTBEAT_MS). */
+  presenceMs?: number;
+  /** Shown with the worker in the registry (`--label k=v`). */
+  labels?: Record<string, string>;
 }
 
 export const WORKER_DEFAULTS = {
@@ -52,7 +62,7 @@ export class Worker {
   private readonly store: Store;
   private readonly backends = new Map<BackendName, { backend: Backend; watcher: RunWatcher }>();
   private readonly active = new Map<string, AttemptRunner>();
-  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId' | 'onlyJob' | 'images' | 'secrets'>>;
+  private readonly o: Required<Omit<WorkerOptions, 'store' | 'backends' | 'workerId' | 'onlyJob' | 'images' | 'secrets' | 'registry' | 'labels'>>;
   private readonly images: ImageSource | undefined;
   private readonly secrets: SecretSource | undefined;
   private readonly onlyJob: string | undefined;
@@ -65,6 +75,11 @@ export class Worker {
   private sweeping: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private loopError: unknown;
+  private readonly registry: WorkerRegistry | undefined;
+  private readonly labels: Record<string, string>;
+  private readonly startedAt = Date.now();
+  private presenceTimer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
 
   constructor(opts: WorkerOptions) {
     this.store = opts.store;
@@ -72,6 +87,8 @@ export class Worker {
     this.onlyJob = opts.onlyJob;
     this.images = opts.images;
     this.secrets = opts.secrets;
+    this.registry = opts.registry;
+    this.labels = opts.labels ?? {};
     const leaseMs = opts.leaseMs ?? WORKER_DEFAULTS.leaseMs;
     this.o = {
       concurrency: opts.concurrency ?? WORKER_DEFAULTS.concurrency,
@@ -81,8 +98,9 @@ export class Worker {
       logCapBytes: opts.logCapBytes ?? DEFAULT_LOG_CAP,
       sweepMs: opts.sweepMs ?? Math.max(50, Math.floor(leaseMs / 2)),
       safetyPollMs: opts.safetyPollMs ?? WORKER_DEFAULTS.safetyPollMs,
-      report: opts.report ?? ((m) => process.stderr.write(`wharf worker: ${m}\n`)),
+      log: (opts.log ?? textLog('wharf worker', (l) => process.stderr.write(l))),
       metrics: opts.metrics ?? NO_METRICS,
+      presenceMs: opts.presenceMs ?? WORKER_HEARTBEAT_MS,
     };
     for (const backend of opts.backends) this.backends.set(backend.name, { backend, watcher: new RunWatcher(backend) });
   }
@@ -99,11 +117,13 @@ export class Worker {
       if (c.type === 'attempts_queued') this.kick();
       else if (c.type === 'stop_requested') this.active.get(c.attemptId)?.requestStop(c.reason);
     });
+    await this.register();
+    this.schedulePresence();
     await this.sweep();
     this.scheduleSweep();
     this.loop = this.claimLoop().catch((e: unknown) => {
       this.loopError = e;
-      this.o.report(`the claim loop stopped: ${formatError(e)}`);
+      this.o.log.error(`the claim loop stopped: ${formatError(e)}`);
     });
   }
 
@@ -135,10 +155,40 @@ export class Worker {
     this.state = 'stopped';
     this.kick();
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    if (this.presenceTimer) clearTimeout(this.presenceTimer);
     this.unsubscribe?.();
     await this.loop;
     await this.sweeping;
+    await this.beating;
+    if (this.registry) {
+      await this.registry.unregister(this.id).catch((e: unknown) => this.o.log.warn(`could not unregister from the worker registry: ${formatError(e)}`));
+    }
     for (const { watcher } of this.backends.values()) watcher.close();
+  }
+
+  /** Tells the registry who this worker is. A registry failure is only logged: the worker runs on. */
+  private async register(): Promise<void> {
+    if (!this.registry) return;
+    try {
+      await this.registry.register({
+        id: this.id, host: hostname(), pid: process.pid, backends: [...this.backends.keys()], labels: this.labels,
+        capacity: this.o.concurrency, startedAt: this.startedAt,
+      });
+    } catch (e) {
+      this.o.log.warn(`could not register in the worker registry: ${formatError(e)}`);
+    }
+  }
+
+  private schedulePresence(): void {
+    const registry = this.registry;
+    if (!registry || this.state === 'stopped') return;
+    this.presenceTimer = setTimeout(() => {
+      this.beating = registry.heartbeat(this.id, this.active.size)
+        // Unknown: someone removed the row (or the database was restored); say who we are again.
+        .then((known) => (known ? undefined : this.register()))
+        .catch((e: unknown) => this.o.log.warn(`worker registry heartbeat: ${formatError(e)}`))
+        .finally(() => this.schedulePresence());
+    }, this.o.presenceMs);
   }
 
   private kick(): void {
@@ -184,9 +234,12 @@ export class Worker {
         .then((r) => { if (r.ok) this.o.metrics.ended(claim.backend, 'error', 0); });
       return;
     }
+    const log = this.o.log.child({ jobId: claim.jobId, task: claim.task, attempt: claim.attempt, attemptId: claim.attemptId });
+    log.info(claim.adopted ? 'attempt taken over' : 'attempt claimed', { backend: claim.backend, worker: this.id });
     const runner = new AttemptRunner(claim, {
       store: this.store, backend: entry.backend, watcher: entry.watcher, leaseMs: this.o.leaseMs,
-      heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, logCapBytes: this.o.logCapBytes, report: this.o.report,
+      heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, logCapBytes: this.o.logCapBytes,
+      log,
       metrics: this.o.metrics, images: this.images, secrets: this.secrets,
     });
     this.active.set(claim.attemptId, runner);
@@ -201,7 +254,7 @@ export class Worker {
     const jitter = Math.floor(Math.random() * this.o.sweepMs * 0.2);
     this.sweepTimer = setTimeout(() => {
       this.sweeping = this.sweep()
-        .catch((e: unknown) => this.o.report(`sweep: ${formatError(e)}`))
+        .catch((e: unknown) => this.o.log.warn(`sweep: ${formatError(e)}`))
         .finally(() => this.scheduleSweep());
     }, this.o.sweepMs + jitter);
   }
@@ -234,7 +287,10 @@ export class Worker {
         // pod's pull secret made before the pod): removing the run by its id takes those too.
         if (runs.length === 0) await tally(this.o.metrics, a.backend, 'remove', entry.backend.remove(a.attemptId));
       }
-      if (await this.store.markLost(a, 'worker lost')) this.o.metrics.attemptLost();
+      if (await this.store.markLost(a, 'worker lost')) {
+        this.o.metrics.attemptLost();
+        this.o.log.warn('attempt lost: its worker stopped renewing the lease', { jobId: a.jobId, task: a.task, attempt: a.attempt, attemptId: a.attemptId, worker: a.workerId });
+      }
     }
     await this.reapOrphans();
   }

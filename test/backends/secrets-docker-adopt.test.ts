@@ -1,6 +1,7 @@
 // A worker taking over a docker run whose worker died fetches the task's secrets again, so the
 // output it stores is masked too; a secret deleted meanwhile makes it stop the run rather than
 // store what it cannot mask. Real SQLite store (its clock moved past the lease) and engine.
+import { SILENT } from '../../src/core/log.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -80,7 +81,7 @@ describe('secrets when a docker run is taken over', { timeout: 120_000 }, () => 
       const off = store.onChange((c) => { if (c.type === 'events') check(); });
       check();
     });
-    const worker = new Worker({ store, backends: [backend], report: () => undefined, sweepMs: 50, onlyJob: jobId, secrets: storeSecrets(store.admin, box) });
+    const worker = new Worker({ store, backends: [backend], log: SILENT, sweepMs: 50, onlyJob: jobId, secrets: storeSecrets(store.admin, box) });
     workers.push(worker);
     await worker.start();
     const job = await ended;

@@ -1,6 +1,7 @@
 // Secrets on the docker backend, through the worker and the real SQLite store on the test run's
 // engine: env and files reach the container (files 0400, owned by the task's user, on a read-only
 // root), and the stored logs show neither. Also the create body for them, without an engine.
+import { SILENT } from '../../src/core/log.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -38,7 +39,7 @@ describe('secrets on the docker backend (worker + store + engine)', { timeout: 1
     await store.admin.putSecret('KEY', box.seal('KEY', KEY));
     engine = new DockerEngine({ host: docker.host });
     backend = createDockerBackend({ engine, instanceId: store.instanceId });
-    worker = new Worker({ store, backends: [backend], report: () => undefined, secrets: storeSecrets(store.admin, box) });
+    worker = new Worker({ store, backends: [backend], log: SILENT, secrets: storeSecrets(store.admin, box) });
     await worker.start();
   });
 

@@ -86,7 +86,12 @@ async function chownToPostgres(path: string): Promise<void> {
   await chown(path, uid, gid);
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * `durable`: commits are on disk (well, in the OS) when they return, as in production, so a
+ * kill() loses none; otherwise (faster) the last commits may vanish in a kill, which a fault
+ * test would take for a bug of Wharf's.
+ */
+export async function startPostgres(o: { durable?: boolean } = {}): Promise<TestPostgres> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-pg-'));
   const dataDir = join(dir, 'data');
   const log = join(dir, 'postgres.log');
@@ -95,7 +100,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   let running = false;
 
   const start = async (): Promise<void> => {
-    const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+    const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off${o.durable ? '' : ' -c synchronous_commit=off'}`;
     try {
       await pgRun('pg_ctl', ['-D', dataDir, '-l', log, '-w', '-t', '60', '-o', opts, 'start']);
       running = true;

@@ -23,7 +23,7 @@ test('migrations run once; reopening keeps the schema, data and instance id', as
 
     const raw = new Database(tmp.path);
     const rows = raw.prepare('SELECT version, name FROM migrations ORDER BY version').all();
-    assert.deepEqual(rows, [{ version: 1, name: 'init' }, { version: 2, name: 'tasks_by_state' }, { version: 3, name: 'log_cursor' }, { version: 4, name: 'admin' }]);
+    assert.deepEqual(rows, [{ version: 1, name: 'init' }, { version: 2, name: 'tasks_by_state' }, { version: 3, name: 'log_cursor' }, { version: 4, name: 'admin' }, { version: 5, name: 'submit_keys_and_workers' }]);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.close();
   } finally {

@@ -1,4 +1,5 @@
 // The worker's reports in prom-client metrics: a real local task, and a backend that fails.
+import { SILENT } from '../../src/core/log.js';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ async function runJob(spec: JobSpec, wrap: (b: Backend) => Backend = (b) => b): 
   cleanups.push(() => store.close());
   const backend = createLocalBackend({ stateDir: home.dir, instanceId: store.instanceId });
   const metrics = createMetrics({ store, backends: ['local'] });
-  const worker = new Worker({ store, backends: [wrap(backend)], report: () => undefined, metrics: metrics.worker });
+  const worker = new Worker({ store, backends: [wrap(backend)], log: SILENT, metrics: metrics.worker });
   cleanups.push(async () => { await worker.stop(); await backend.close(); });
   const created = await store.createJob(spec, { defaultBackend: 'local' });
   const ended = new Promise<JobView>((resolve, reject) => {

@@ -1,6 +1,7 @@
 // Secrets given to tasks, end to end on this machine: the real SQLite store holding sealed
 // values, the worker fetching them at start, the local backend running the task, and what is
 // stored (logs, outcomes) masked.
+import { textLog } from '../../src/core/log.js';
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -40,7 +41,7 @@ async function setup(): Promise<Setup> {
     async run(tasks, secrets) {
       const backend = createLocalBackend({ stateDir: home.dir, instanceId: store.instanceId });
       const worker = new Worker({
-        store, backends: [backend], report: (m) => reports.push(m),
+        store, backends: [backend], log: textLog('test', (l) => reports.push(l), 'debug'),
         ...(secrets === null ? {} : { secrets: secrets ?? storeSecrets(store.admin, box) }),
       });
       cleanups.push(async () => { await worker.stop(); await backend.close(); });

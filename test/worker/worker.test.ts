@@ -1,4 +1,5 @@
 // The worker against the real SQLite store and the real local backend.
+import { SILENT } from '../../src/core/log.js';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ async function setup(opts: Partial<WorkerOptions> = {}, now?: () => number): Pro
   cleanups.push(() => store.close());
   const newWorker = (o: Partial<WorkerOptions> = {}): { worker: Worker; backend: LocalBackend } => {
     const backend = createLocalBackend({ stateDir: home.dir, instanceId: store.instanceId });
-    const worker = new Worker({ store, backends: [backend], report: () => undefined, ...opts, ...o });
+    const worker = new Worker({ store, backends: [backend], log: SILENT, ...opts, ...o });
     cleanups.push(async () => { await worker.stop(); await backend.close(); });
     return { worker, backend };
   };

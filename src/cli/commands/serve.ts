@@ -1,52 +1,56 @@
 // `wharf serve`: the API server with an embedded worker, on 127.0.0.1:5255 by default.
 // SIGTERM/SIGINT drain: stop claiming, let running attempts finish until --drain-timeout, stop
 // the rest, close the server and the store.
-import { readFile } from 'node:fs/promises';
 import type { AuthOptions } from '../../auth/index.js';
 import { ApiError } from '../../client/types.js';
 import type { AdminStore } from '../../store/admin.js';
+import { redactDbUrl } from '../../store/postgres/url.js';
 import { formatError } from '../../core/format-error.js';
-import { MEMORY_RE } from '../../spec/schema.js';
-import { memoryBytes } from '../../spec/plan.js';
 import { wharfHome } from '../context.js';
 import { duration, wholeNumber } from '../flags.js';
+import { dbSetting, heartbeatSetting, logLevel, workerSettings, type WorkerFlags } from '../process-setup.js';
 import { containerOptions, loadPolicy, type ContainerFlags } from '../runtime-config.js';
 
-export interface ServeOptions {
+export interface ServeOptions extends WorkerFlags {
   host: string;
   port: string;
   db?: string;
   dbFile?: string;
-  concurrency?: string;
-  lease: string;
-  grace: string;
   drainTimeout: string;
-  logCap?: string;
   policy?: string;
   requireAuth?: boolean;
   oidcIssuer?: string;
   oidcAudience?: string[];
   oidcJwksUrl?: string;
+  /** false with --no-worker: an API server only (workers run as `wharf worker`). */
+  worker?: boolean;
+  logLevel?: string;
 }
 
 export async function serve(o: ServeOptions & ContainerFlags): Promise<number> {
   const port = wholeNumber('--port', o.port, 0);
-  const leaseMs = duration('--lease', o.lease);
-  const graceMs = duration('--grace', o.grace);
   const drainMs = duration('--drain-timeout', o.drainTimeout);
-  const worker: { leaseMs: number; graceMs: number; concurrency?: number; logCapBytes?: number } = { leaseMs, graceMs };
-  if (o.concurrency !== undefined) worker.concurrency = wholeNumber('--concurrency', o.concurrency, 1);
-  if (o.logCap !== undefined) {
-    if (!MEMORY_RE.test(o.logCap)) throw new ApiError('invalid', `--log-cap: expected a size such as "64Mi", got ${JSON.stringify(o.logCap)}`);
-    worker.logCapBytes = memoryBytes(o.logCap);
-  }
+  const worker = workerSettings(o);
+  const heartbeatMs = heartbeatSetting(o.heartbeat);
 
-  const [{ openRuntime }, { startServer }] = await Promise.all([import('../../runtime/runtime.js'), import('../../server/listen.js')]);
+  const level = logLevel(o.logLevel);
+  const [{ openRuntime }, { startServer }, { pinoLogger, pinoLog }] = await Promise.all([
+    import('../../runtime/runtime.js'), import('../../server/listen.js'), import('../../runtime/log.js'),
+  ]);
+  const logger = pinoLogger(level);
+  const log = pinoLog(logger);
+  // Where it listens and when it stops are said whatever the level.
+  const announce = pinoLog(logger.child({}, { level: 'info' }));
   const home = wharfHome();
   const containers = containerOptions(o);
   const policy = await loadPolicy(o.policy);
-  const db = await dbSetting(o);
-  const rt = await openRuntime({ home, ...(db ? { db } : {}), metrics: true, containers, ...(policy ? { policy } : {}) });
+  const db = await dbSetting(o, log, 'wharf serve');
+  const rt = await openRuntime({
+    home, ...(db ? { db } : {}), metrics: true, containers, log, ...(policy ? { policy } : {}), ...(heartbeatMs ? { heartbeatMs } : {}),
+    // API only: its workers (wharf worker) may run backends this process has not; a task no live
+    // worker can run says so while it waits.
+    ...(o.worker === false ? { acceptAllBackends: true } : {}),
+  });
   let auth;
   try {
     auth = await authFor(o, rt.admin);
@@ -54,54 +58,37 @@ export async function serve(o: ServeOptions & ContainerFlags): Promise<number> {
     await rt.close(0);
     throw e;
   }
-  for (const note of rt.notes) process.stderr.write(`wharf: ${note}\n`);
-  const w = await rt.startWorker(worker);
+  for (const note of rt.notes) log.info(note);
+  const w = o.worker === false ? undefined : await rt.startWorker(worker);
   const metrics = rt.metrics;
   const server = await startServer({
-    host: o.host, port, service: rt.service, store: rt.store, isReady: () => w.alive, auth,
+    host: o.host, port, service: rt.service, store: rt.store, isReady: () => w?.alive ?? true, auth,
+    // Fastify logs every request at info: only at debug here; its errors always.
+    loggerInstance: logger.child({ component: 'http' }, { level: level === 'debug' ? 'debug' : 'warn' }),
     ...(metrics ? { metrics: () => metrics.scrape() } : {}),
   });
-  process.stderr.write(`wharf: listening on ${server.url} (API; worker ${w.id}, home ${home}; ` +
-    `${auth.mode === 'required' ? `credentials required${auth.oidc ? ': API tokens or OIDC' : ': API tokens'}` : 'no credentials needed on loopback'})\n`);
+  announce.info(`listening on ${server.url} (API; ${w ? `worker ${w.id}` : 'no worker'}; ` +
+    `${auth.mode === 'required' ? `credentials required${auth.oidc ? ': API tokens or OIDC' : ': API tokens'}` : 'no credentials needed on loopback'})`,
+  { home, db: db ? redactDbUrl(db) : undefined });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      process.stderr.write(`wharf: ${signal}: draining (up to ${o.drainTimeout})\n`);
+      announce.info(`${signal}: draining (up to ${o.drainTimeout})`);
       // Stop claiming and finish attempts first, then stop answering.
-      w.drain(drainMs)
+      (w ? w.drain(drainMs) : Promise.resolve())
         .then(() => server.close())
         .then(() => rt.close(0))
         .then(() => resolve(0), (e: unknown) => {
-          process.stderr.write(`wharf: shutting down: ${formatError(e)}\n`);
+          log.error(`shutting down: ${formatError(e)}`);
           resolve(1);
         });
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
-}
-
-/** --db, else --db-file's content, else WHARF_DB. A password given on the command line is hidden from `ps`. */
-async function dbSetting(o: ServeOptions): Promise<string | undefined> {
-  if (o.db !== undefined) {
-    if (/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(o.db)) {
-      // Linux shows the rewritten title in ps in place of the command line.
-      process.title = 'wharf serve';
-      process.stderr.write('wharf: warning: a database password on the command line can be read by other users; use WHARF_DB or --db-file\n');
-    }
-    return o.db;
-  }
-  if (o.dbFile !== undefined) {
-    try {
-      return (await readFile(o.dbFile, 'utf8')).trim();
-    } catch (e) {
-      throw new ApiError('invalid', `--db-file: cannot read ${o.dbFile}: ${formatError(e)}`);
-    }
-  }
-  return process.env.WHARF_DB || undefined;
 }
 
 /**

@@ -5,13 +5,13 @@ import { followJob, jobExitCode } from '../follow.js';
 import { processOut } from '../output.js';
 import { readJobSource } from '../read-source.js';
 
-export async function submit(file: string, o: { follow?: boolean; json?: boolean }): Promise<number> {
+export async function submit(file: string, o: { follow?: boolean; json?: boolean; idempotencyKey?: string }): Promise<number> {
   const source = await readJobSource(file);
   const ctx = await connect();
   try {
     let job;
     try {
-      job = await ctx.api.submit(source);
+      job = await ctx.api.submit(source, o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey });
     } catch (e) {
       if (e instanceof ApiError && e.code === 'invalid') throw new ApiError(e.code, `${file}: ${e.message}`, e.details);
       throw e;

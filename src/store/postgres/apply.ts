@@ -14,8 +14,10 @@ import type { RetryPolicy } from '../../spec/plan.js';
 import type { BackendName } from '../../spec/schema.js';
 import { attemptId } from '../sqlite/ids.js';
 import type { LoadedJob } from '../sqlite/job-cache.js';
-import { pgText, type Tx } from './db.js';
+import { eventsTail, pgText, type Tx } from './db.js';
 import { addEvent } from './events.js';
+import { runPrepared } from './prepared.js';
+import type { TasksTable } from './tables.js';
 
 export type { LoadedJob };
 
@@ -37,11 +39,15 @@ export async function loadJob(tx: Tx, jobId: string): Promise<LoadedJob | undefi
   return row && (await snapshotsOf(tx, [row])).get(row.id);
 }
 
+/** A task row as a job's snapshot needs it, in position order. */
+export type TaskRow = Pick<TasksTable, 'name' | 'state' | 'needs' | 'retry' | 'attempts' | 'attempts_base' | 'backend'>;
+
 /**
- * The snapshots at the (locked) rows' revs: this transaction's, the cache's, or read from the
- * task rows, of all the jobs missing in one query.
+ * The snapshots at the (locked) rows' revs: this transaction's, the cache's, the task rows
+ * given (`known`, read at the job's rev), or read from the task rows, of all the jobs still
+ * missing in one query.
  */
-export async function snapshotsOf(tx: Tx, jobs: readonly JobRow[]): Promise<Map<string, LoadedJob>> {
+export async function snapshotsOf(tx: Tx, jobs: readonly JobRow[], known?: ReadonlyMap<string, readonly TaskRow[]>): Promise<Map<string, LoadedJob>> {
   const out = new Map<string, LoadedJob>();
   const missing: JobRow[] = [];
   for (const job of jobs) {
@@ -51,14 +57,23 @@ export async function snapshotsOf(tx: Tx, jobs: readonly JobRow[]): Promise<Map<
     else missing.push(job);
   }
   if (missing.length === 0) return out;
-  const rows = await tx.k.selectFrom('tasks')
-    .select(['job_id', 'name', 'state', 'needs', 'retry', 'attempts', 'attempts_base', 'backend'])
-    .where(sql<SqlBool>`job_id = any(${missing.map((j) => j.id)}::text[])`).orderBy('job_id').orderBy('position').execute();
+  const byJob = new Map<string, TaskRow[]>();
+  for (const job of missing) {
+    const rows = known?.get(job.id);
+    if (rows) byJob.set(job.id, [...rows]);
+  }
+  const unread = missing.filter((j) => !byJob.has(j.id));
+  if (unread.length > 0) {
+    const { rows } = await runPrepared(tx.k, tx.k.selectFrom('tasks')
+      .select(['job_id', 'name', 'state', 'needs', 'retry', 'attempts', 'attempts_base', 'backend'])
+      .where(sql<SqlBool>`job_id = any(${unread.map((j) => j.id)}::text[])`).orderBy('job_id').orderBy('position'));
+    for (const j of unread) byJob.set(j.id, []);
+    for (const r of rows) byJob.get(r.job_id)?.push(r);
+  }
   for (const job of missing) {
     const snapshots = new Map<string, TaskSnapshot>();
     const backends = new Map<string, BackendName>();
-    for (const r of rows) {
-      if (r.job_id !== job.id) continue;
+    for (const r of byJob.get(job.id) ?? []) {
       snapshots.set(r.name, {
         state: r.state, needs: JSON.parse(r.needs) as string[], retry: JSON.parse(r.retry) as RetryPolicy, attempts: r.attempts, attemptsBase: r.attempts_base,
       });
@@ -82,8 +97,24 @@ export async function apply(tx: Tx, job: LoadedJob, event: JobEvent): Promise<Tr
 
 export async function persist(tx: Tx, job: LoadedJob, event: JobEvent, next: JobSnapshot, effects: readonly Effect[]): Promise<void> {
   const dropReason = event.type === 'cancel' ? event.reason : 'dropped';
-  const written = await writeRows(tx, [{ job, next, effects, dropReason }]);
-  recordEffects(tx, job.id, effects, written, dropReason);
+  await writeMoves(tx, [{ job, next, effects, dropReason }], (written) => recordEffects(tx, job.id, effects, written, dropReason));
+}
+
+const NOTHING_WRITTEN: Written = { dropped: new Set(), stopped: new Set() };
+
+/**
+ * writeRows, then `record` (the moves' events, which may depend on what was written). When they
+ * cannot (no attempt dropped or stopped), they are recorded first and go in with the rows, in
+ * one statement (db.ts, eventsTail): every row written belongs to a job locked already.
+ */
+export async function writeMoves(tx: Tx, moves: readonly Move[], record: (written: Written) => void): Promise<void> {
+  const independent = moves.every((m) => m.effects.every((e) => e.type !== 'drop_attempt' && e.type !== 'stop_attempt'));
+  if (!independent) {
+    record(await writeRows(tx, moves));
+    return;
+  }
+  record(NOTHING_WRITTEN);
+  await writeRows(tx, moves, true);
 }
 
 /** A job's move from its loaded snapshot to `next` (several transitions' effects may be joined). */
@@ -105,7 +136,7 @@ export interface Written {
  * Writes the rows for these moves (of distinct jobs) in one statement. Only tasks an effect
  * names can have changed (the machine announces every state change; see ../sqlite/apply.ts).
  */
-export async function writeRows(tx: Tx, moves: readonly Move[]): Promise<Written> {
+export async function writeRows(tx: Tx, moves: readonly Move[], withEvents = false): Promise<Written> {
   const tasks = { job: [] as string[], name: [] as string[], state: [] as string[], attempts: [] as number[], base: [] as number[] };
   const jobs = { id: [] as string[], state: [] as string[], cancel: [] as number[], setEnded: [] as boolean[], endedAt: [] as (number | null)[] };
   const adds = { id: [] as string[], job: [] as string[], task: [] as string[], n: [] as number[], backend: [] as string[], notBefore: [] as number[] };
@@ -181,8 +212,12 @@ export async function writeRows(tx: Tx, moves: readonly Move[]): Promise<Written
     FROM unnest(${jobs.id}::text[], ${jobs.state}::text[], ${jobs.cancel}::int[], ${jobs.setEnded}::bool[], ${jobs.endedAt}::bigint[])
       AS v(id, state, cancel, set_ended, ended_at)
     WHERE x.id = v.id RETURNING x.id, x.rev)`);
-  const { rows } = await sql<{ k: 'j' | 'd' | 's'; id: string; rev: number | null }>`WITH ${sql.join(ctes)} ${sql.join(results, sql` UNION ALL `)}`
-    .execute(tx.k);
+  // Never with drops: a queued attempt's row may be locked by a claim that waits for the events lock.
+  if (withEvents && drops.id.length === 0 && stops.id.length === 0) {
+    ctes.push(...eventsTail(tx, [...(tasks.job.length > 0 ? ['t'] : []), ...(adds.id.length > 0 ? ['a'] : []), 'j']));
+  }
+  // Of a fixed shape for each set of parts present (at most 16), so it is sent by name.
+  const { rows } = await runPrepared(tx.k, sql<{ k: 'j' | 'd' | 's'; id: string; rev: number | null }>`WITH ${sql.join(ctes)} ${sql.join(results, sql` UNION ALL `)}`);
 
   const dropped = new Set<string>();
   const stopped = new Set<string>();

@@ -9,13 +9,29 @@ import { apply, type LoadedJob } from './apply.js';
 import { pgText, type Tx } from './db.js';
 import { addEvent } from './events.js';
 import { getJobView } from './views.js';
+import { keyConflict } from '../sqlite/create-job.js';
+import type { StoreResult } from '../types.js';
 
-export async function createJob(tx: Tx, spec: JobSpec, defaultBackend: BackendName): Promise<JobView> {
+/** Advisory lock class of idempotency keys (the key's hash is the other half). */
+const IDEMPOTENCY_LOCK = 0x5748_4b59;
+
+/** The job of a key seen before, or a new one; a lock on the key makes check-then-insert atomic. */
+export async function createJobOnce(tx: Tx, spec: JobSpec, defaultBackend: BackendName, key: string): Promise<StoreResult<{ job: JobView; created: boolean }>> {
+  await sql`SELECT pg_advisory_xact_lock(${IDEMPOTENCY_LOCK}, hashtext(${key}))`.execute(tx.k);
+  const row = await tx.k.selectFrom('jobs').select(['id', 'spec']).where('idempotency_key', '=', key).executeTakeFirst();
+  if (!row) return { ok: true, value: { job: await createJob(tx, spec, defaultBackend, key), created: true } };
+  if (row.spec !== JSON.stringify(spec)) return { ok: false, error: { code: 'conflict', message: keyConflict(key, row.id) } };
+  const job = await getJobView(tx.k, row.id);
+  if (!job) throw new Error(`job ${row.id} vanished`);
+  return { ok: true, value: { job, created: false } };
+}
+
+export async function createJob(tx: Tx, spec: JobSpec, defaultBackend: BackendName, key: string | null = null): Promise<JobView> {
   const plans = jobPlan(spec);
   const id = newJobId(tx.now);
   await tx.k.insertInto('jobs').values({
     id, name: pgText(spec.name), labels: JSON.stringify(spec.labels ?? {}), state: 'queued', cancel_requested: 0,
-    spec: JSON.stringify(spec), created_at: tx.now, updated_at: tx.now, ended_at: null,
+    spec: JSON.stringify(spec), created_at: tx.now, updated_at: tx.now, ended_at: null, idempotency_key: key,
   }).execute();
   addEvent(tx, id, { type: 'job_state', from: null, to: 'queued' });
 

@@ -10,12 +10,18 @@
 // that order only within a job (every log read names a job), so logs lock per job. The locks
 // are taken last, after all row locks, so they serialize only the final insert and commit.
 // (NOTIFY serializes the commits of notifying transactions anyway, in PreCommit_Notify.)
+//
+// The events (and the NOTIFY) may instead ride on the transaction's last row write, one round
+// trip fewer (eventsTail, used by writeRows): only when that statement waits for no row lock,
+// because every row it writes belongs to a job this transaction has locked already (apply.ts),
+// so the events lock is still never held while waiting for a row.
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { formatError } from '../../core/format-error.js';
 import type { LogStream, WharfEvent } from '../../spec/api.js';
 import { JobCache, type LoadedJob } from '../sqlite/job-cache.js';
 import type { StoreChange } from '../types.js';
+import { runPrepared } from './prepared.js';
 import type { Tables } from './tables.js';
 
 /** The first key of every advisory lock Wharf takes ("WHAR"), so they stay clear of others'. */
@@ -58,8 +64,42 @@ export class Tx {
   /** Inserted just before the commit (see the top of this file). */
   readonly events: NewEventRow[] = [];
   readonly logs: NewLogRow[] = [];
+  /** The events lock is held: events went in early (eventsTail). */
+  eventsLocked = false;
+  /** The NOTIFY payloads sent already with them. */
+  notified: readonly string[] = [];
 
-  constructor(readonly k: Transaction<Tables>, readonly now: number, readonly cache: JobCache) {}
+  constructor(readonly k: Transaction<Tables>, readonly now: number, readonly cache: JobCache, readonly origin: string) {}
+}
+
+/**
+ * The events so far and the NOTIFY of the changes so far, as CTEs (`lk`, `ev`) to add to the
+ * transaction's last row write (see the top of this file); none if there are no events. `after`:
+ * the statement's writing CTEs, read before the lock is taken so that it is held as briefly as
+ * when it is taken in a statement of its own (a target list is computed in order).
+ */
+export function eventsTail(tx: Tx, after: readonly string[]): RawBuilder<unknown>[] {
+  if (tx.events.length === 0 || tx.logs.length > 0) return [];
+  const payloads = notifyPayloads(tx.origin, tx.changes.list());
+  const first = [
+    ...after.map((name) => sql`(SELECT count(*) FROM ${sql.id(name)})`),
+    sql`pg_advisory_xact_lock(${LOCK_CLASS}, ${EVENTS_LOCK})`, ...(payloads.length > 0 ? [notifyAll(payloads)] : []),
+  ];
+  const rows = tx.events.splice(0);
+  tx.eventsLocked = true;
+  tx.notified = payloads;
+  return [sql`lk AS MATERIALIZED (SELECT ${sql.join(first)})`, sql`ev AS (INSERT INTO events (time, job_id, type, payload)
+    SELECT e.time, e.job_id, e.type, e.payload FROM lk, ${eventRows(rows)} ORDER BY e.n)`];
+}
+
+function notifyAll(payloads: readonly string[]): RawBuilder<unknown> {
+  return sql`(SELECT count(pg_notify(${CHANNEL}, p)) FROM unnest(${payloads}::text[]) AS p)`;
+}
+
+function eventRows(rows: readonly NewEventRow[]): RawBuilder<unknown> {
+  return sql`unnest(${rows.map((r) => r.time)}::bigint[], ${rows.map((r) => r.jobId)}::text[],
+                       ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.payload)}::text[])
+      WITH ORDINALITY AS e(time, job_id, type, payload, n)`;
 }
 
 /** PostgreSQL text cannot hold U+0000; free text from users goes in with it replaced. */
@@ -98,7 +138,7 @@ export class PgDb {
     const now = this.clock();
     let done: Tx | undefined;
     const result = await this.k.transaction().execute(async (trx) => {
-      const tx = new Tx(trx, now, this.jobs);
+      const tx = new Tx(trx, now, this.jobs, this.origin);
       const value = await fn(tx);
       await this.beforeCommit(tx);
       done = tx;
@@ -119,9 +159,11 @@ export class PgDb {
 
   private async beforeCommit(tx: Tx): Promise<void> {
     const payloads = notifyPayloads(this.origin, tx.changes.list());
+    // Logs after the events lock would take the locks out of their order (below).
+    if (tx.eventsLocked && tx.logs.length > 0) throw new Error('logs written after the events in one transaction');
+    const sent = payloads.length === tx.notified.length && payloads.every((p, i) => p === tx.notified[i]);
     // NOTIFY rides along with the first statement sent here (it takes effect at the commit).
-    let notify: RawBuilder<unknown> | undefined = payloads.length > 0
-      ? sql`(SELECT count(pg_notify(${CHANNEL}, p)) FROM unnest(${payloads}::text[]) AS p)` : undefined;
+    let notify: RawBuilder<unknown> | undefined = payloads.length > 0 && !sent ? notifyAll(payloads) : undefined;
     const take = (locks: RawBuilder<unknown>[]): RawBuilder<unknown>[] => {
       const all = notify ? [...locks, notify] : locks;
       notify = undefined;
@@ -159,14 +201,11 @@ export class PgDb {
 // Rows go in as arrays (a few parameters however many rows), in the order given. `first` (the
 // lock) is a materialized CTE joined to the rows, so it runs before the first row is produced,
 // and the ids (nextval, computed above the join) are drawn only after it, row by row in order.
+// Of a fixed shape (the lock, and NOTIFY or not), so it is sent by name.
 async function insertEvents(k: Kysely<Tables>, rows: readonly NewEventRow[], first: RawBuilder<unknown>[]): Promise<void> {
-  await sql`WITH first AS MATERIALIZED (SELECT ${sql.join(first)})
+  await runPrepared(k, sql`WITH first AS MATERIALIZED (SELECT ${sql.join(first)})
     INSERT INTO events (time, job_id, type, payload)
-    SELECT e.time, e.job_id, e.type, e.payload
-    FROM first, unnest(${rows.map((r) => r.time)}::bigint[], ${rows.map((r) => r.jobId)}::text[],
-                       ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.payload)}::text[])
-      WITH ORDINALITY AS e(time, job_id, type, payload, n)
-    ORDER BY e.n`.execute(k);
+    SELECT e.time, e.job_id, e.type, e.payload FROM first, ${eventRows(rows)} ORDER BY e.n`);
 }
 
 // Log text is bytea (UTF-8): process output may hold U+0000, which PostgreSQL text cannot.

@@ -1,5 +1,7 @@
 // The PostgreSQL store, for several servers and workers sharing one database: a small pool,
-// one transaction per write (db.ts), changes announced across processes by LISTEN/NOTIFY.
+// one transaction per write (db.ts), changes announced across processes by LISTEN/NOTIFY. A busy
+// worker's starts and finishes are joined into one write each (coalesce.ts), and the hot path's
+// statements are sent by name, planned once per connection (prepared.ts).
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { AttemptOutcome, JobState, TaskState } from '../../core/states.js';
@@ -12,18 +14,21 @@ import type {
   StoreResult,
 } from '../types.js';
 import { PgAdmin } from './admin.js';
+import { PgWorkers } from './workers.js';
 import { appendLogs } from './append-logs.js';
 import { claimAttempts } from './claim.js';
-import { createJob } from './create-job.js';
+import { Coalescer, type CoalescerStats } from './coalesce.js';
+import { createJob, createJobOnce } from './create-job.js';
 import { PgDb } from './db.js';
 import { latestEventId, readEvents } from './events.js';
 import { markStarted, renewLease } from './fenced.js';
-import { finishAttempt } from './finish.js';
+import { finishAttempts, type Finish } from './finish.js';
 import { cancelJob, retryJob } from './job-actions.js';
 import { listJobs } from './list-jobs.js';
 import { ChangeListener } from './listener.js';
 import { adoptAttempt, expiredAttempts, markLost } from './lost.js';
 import { migrate, SchemaTooNewError } from './migrations/index.js';
+import { namingPool } from './prepared.js';
 import { attemptStates, getStates, nextQueuedAt, readLogs } from './reads.js';
 import { queueStats } from './stats.js';
 import type { Tables } from './tables.js';
@@ -39,9 +44,16 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** How long to wait for a connection before failing (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * Send the hot path's statements by name, parsed and planned once per connection (default
+   * true). Off for a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 const INT8 = 20;
+/** Most starts or finishes joined in one write: enough to amortize a transaction, few enough to keep it short. */
+const BATCH = 100;
 
 /** BIGINT columns (times, ids, counts) as numbers: all stay far below 2^53. */
 const types = {
@@ -63,7 +75,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
   // or fails, and that failure reaches its caller. Nothing is logged: the store's users see
   // the failures that matter through ping() and their own calls.
   pool.on('error', () => undefined);
-  const k = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const k = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: opts.preparedStatements === false ? pool : namingPool(pool) }) });
   const db = new PgDb(k, now);
   const listener = new ChangeListener(config, db.origin, (changes) => db.emit(changes));
   try {
@@ -98,10 +110,24 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
 export class PostgresStore implements Store {
   /** Tokens, secrets and the audit log. */
   readonly admin: AdminStore;
+  /** The registry of live workers. */
+  readonly workers: PgWorkers;
   private closing: Promise<void> | undefined;
+  /** Starts and finishes made while others are in flight go together (coalesce.ts). */
+  private readonly starts: Coalescer<Claim, Fenced>;
+  private readonly finishes: Coalescer<Finish, Fenced>;
 
   constructor(private readonly db: PgDb, private readonly listener: ChangeListener, readonly instanceId: string) {
     this.admin = new PgAdmin(db.k, db.clock);
+    this.workers = new PgWorkers(db.k, db.clock);
+    const start = (claims: readonly Claim[]): Promise<Fenced[]> => markStarted(db.k, claims, db.clock());
+    const finish = (items: readonly Finish[]): Promise<Fenced[]> => db.write((tx) => finishAttempts(tx, items));
+    this.starts = new Coalescer(start, { maxBatch: BATCH, maxInFlight: 2, key: (c) => c.attemptId });
+    this.finishes = new Coalescer(finish, { maxBatch: BATCH, maxInFlight: 2, key: (f) => f.claim.attemptId });
+  }
+
+  async createJobOnce(spec: JobSpec, opts: { defaultBackend: BackendName; key: string }): Promise<StoreResult<{ job: JobView; created: boolean }>> {
+    return this.db.write((tx) => createJobOnce(tx, spec, opts.defaultBackend, opts.key));
   }
 
   async createJob(spec: JobSpec, opts: { defaultBackend: BackendName }): Promise<JobView> {
@@ -109,7 +135,7 @@ export class PostgresStore implements Store {
   }
 
   async getJob(id: string): Promise<JobView | undefined> {
-    return this.db.read((k) => getJobView(k, id));
+    return getJobView(this.db.k, id); // one statement: one snapshot
   }
 
   async getStates(jobId: string, task?: string): Promise<{ job: JobState; task: TaskState | undefined } | undefined> {
@@ -137,7 +163,7 @@ export class PostgresStore implements Store {
   }
 
   async markStarted(claim: Claim): Promise<Fenced> {
-    return markStarted(this.db.k, claim, this.db.clock());
+    return this.starts.push(claim);
   }
 
   async appendLogs(claim: Claim, chunks: readonly NewLogChunk[], cursor?: string): Promise<Fenced> {
@@ -145,7 +171,7 @@ export class PostgresStore implements Store {
   }
 
   async finishAttempt(claim: Claim, outcome: AttemptOutcome): Promise<Fenced> {
-    return this.db.write((tx) => finishAttempt(tx, claim, outcome));
+    return this.finishes.push({ claim, outcome });
   }
 
   async expiredAttempts(): Promise<ExpiredAttempt[]> {
@@ -191,6 +217,11 @@ export class PostgresStore implements Store {
   /** Not part of Store: how often events had to read a job's task rows (tests, diagnostics). */
   jobCacheStats(): JobCacheStats {
     return { ...this.db.jobs.stats };
+  }
+
+  /** Not part of Store: how markStarted and finishAttempt calls were joined (tests, diagnostics). */
+  batchStats(): { starts: CoalescerStats; finishes: CoalescerStats } {
+    return { starts: { ...this.starts.stats }, finishes: { ...this.finishes.stats } };
   }
 
   /** Not part of Store: how often the LISTEN connection was made again (tests, diagnostics). */

@@ -11,9 +11,11 @@ import type {
 } from '../types.js';
 import type { AdminStore } from '../admin.js';
 import { SqliteAdmin } from './admin.js';
+import type { WorkerRegistry } from '../workers.js';
+import { SqliteWorkers } from './workers.js';
 import { appendLogs } from './append-logs.js';
 import { claimAttempts } from './claim.js';
-import { createJob } from './create-job.js';
+import { createJob, createJobOnce } from './create-job.js';
 import { Db } from './db.js';
 import { latestEventId, readEvents } from './events.js';
 import { markStarted, renewLease } from './fenced.js';
@@ -62,13 +64,20 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
 export class SqliteStore implements Store {
   /** Tokens, secrets and the audit log. */
   readonly admin: AdminStore;
+  /** Who runs where, and when each worker was last heard from. */
+  readonly workers: WorkerRegistry;
 
   constructor(private readonly db: Db, readonly instanceId: string) {
     this.admin = new SqliteAdmin(db.raw, db.clock);
+    this.workers = new SqliteWorkers(db.raw, db.clock);
   }
 
   async createJob(spec: JobSpec, opts: { defaultBackend: BackendName }): Promise<JobView> {
     return this.db.write((tx) => createJob(tx, spec, opts.defaultBackend));
+  }
+
+  async createJobOnce(spec: JobSpec, opts: { defaultBackend: BackendName; key: string }): Promise<StoreResult<{ job: JobView; created: boolean }>> {
+    return this.db.write((tx) => createJobOnce(tx, spec, opts.defaultBackend, opts.key));
   }
 
   async getJob(id: string): Promise<JobView | undefined> {

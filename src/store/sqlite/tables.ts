@@ -32,6 +32,8 @@ export interface JobsTable {
   ended_at: number | null;
   /** Bumped by every change to the job's state or tasks; validates in-memory snapshots. */
   rev: Generated<number>;
+  /** The client's Idempotency-Key of the submit that made it, if any (unique). */
+  idempotency_key: string | null;
 }
 
 export interface TasksTable {

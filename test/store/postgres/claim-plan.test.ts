@@ -1,11 +1,12 @@
 // The claim's plan on PostgreSQL: from the very first job (no ANALYZE has run), the exact claim
 // SQL reads the partial index attempts_to_claim in claim order and stops at the limit: no
 // sequential scan of attempts, and no sort of more than `limit` rows per backend, however many
-// attempts have ended or wait.
+// attempts have ended or wait; and the rest of the one claim statement (jobs locked, attempts
+// taken, plans read) reaches every row by key, under the database's default planner costs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { CLAIM_JOB_SQL, CLAIM_SQL } from '../../../src/store/postgres/claim.js';
+import { CLAIM_JOB_SQL, CLAIM_SQL, takeSql } from '../../../src/store/postgres/claim.js';
 import { openPostgresStore } from '../../../src/store/postgres/index.js';
 import { freshDatabase } from '../../infra/postgres.js';
 import { Clock, spec } from '../helpers.js';
@@ -68,10 +69,25 @@ describe('postgres claim plan', () => {
           `${backends.join('+')}: attempts not read through attempts_to_claim alone: ${summary}`);
         assert.deepEqual(unlimitedSorts(plan), [], `${backends.join('+')}: a sort over an unlimited scan: ${summary}`);
         assert.ok(all.some((n) => n['Node Type'] === 'LockRows'), summary);
+
+        // The whole statement as run (its final sort is of the rows taken): the pick above, then
+        // only key lookups; planned for these parameters, and once for any (as the store runs it).
+        const custom = nodes(await explain(takeSql(CLAIM_SQL), [backends, clock.t, 20, 'w', clock.t + 1_000]));
+        await c.query(`PREPARE take(text[], bigint, int, text, bigint) AS ${takeSql(CLAIM_SQL)}`);
+        await c.query('SET plan_cache_mode = force_generic_plan');
+        const generic = nodes(await explain(`EXECUTE take('{${backends.join(',')}}', ${clock.t}, 20, 'w', ${clock.t + 1_000})`, []));
+        await c.query('RESET plan_cache_mode');
+        await c.query('DEALLOCATE take');
+        for (const [how, take] of [['custom', custom], ['generic', generic]] as const) {
+          const takeSummary = take.map((n) => `${n['Node Type']}${n['Relation Name'] ? ` ${n['Relation Name']}` : ''}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`).join(' / ');
+          assert.ok(!take.some((n) => n['Node Type'] === 'Seq Scan'), `${backends.join('+')}, ${how} plan: a sequential scan in the claim statement: ${takeSummary}`);
+          const indexes = new Set(take.flatMap((n) => n['Index Name'] ?? []));
+          assert.deepEqual([...indexes].sort(), ['attempts_pkey', 'attempts_to_claim', 'jobs_id_key', 'tasks_pkey'], `${how} plan: ${takeSummary}`);
+        }
       }
       // One job's attempts (a CLI running its own job): through an index too.
-      const one = nodes(await explain(CLAIM_JOB_SQL, [['local'], clock.t, 20, ids[0]]));
-      assert.ok(!one.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'attempts'), 'one job');
+      const one = nodes(await explain(takeSql(CLAIM_JOB_SQL), [['local'], clock.t, 20, 'w', clock.t + 1_000, ids[0]]));
+      assert.ok(!one.some((n) => n['Node Type'] === 'Seq Scan'), 'one job');
       // nextQueuedAt reads the same index.
       assert.equal(await store.nextQueuedAt(['local', 'docker']), clock.t - 30);
 

@@ -29,7 +29,7 @@ describe('postgres migrations', () => {
       assert.deepEqual(new Set(stores.map((s) => s.instanceId)).size, 1, 'one instance id for all');
       const rows = await query(url, 'SELECT version, name FROM migrations ORDER BY version');
       assert.deepEqual(rows, [
-        { version: 1, name: 'init' }, { version: 2, name: 'tasks_by_state' }, { version: 3, name: 'log_cursor' }, { version: 4, name: 'admin' },
+        { version: 1, name: 'init' }, { version: 2, name: 'tasks_by_state' }, { version: 3, name: 'log_cursor' }, { version: 4, name: 'admin' }, { version: 5, name: 'submit_keys_and_workers' },
       ]);
       assert.deepEqual(await query(url, "SELECT count(*)::int AS n FROM meta WHERE key = 'instance_id'"), [{ n: 1 }]);
       // Every store works on the one schema.

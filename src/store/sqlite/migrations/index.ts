@@ -4,6 +4,7 @@ import { init } from './0001_init.js';
 import { tasksByState } from './0002_tasks_by_state.js';
 import { logCursor } from './0003_log_cursor.js';
 import { admin } from './0004_admin.js';
+import { idempotencyKey } from './0005_idempotency_key.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,7 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [init, tasksByState, logCursor, admin];
+export const MIGRATIONS: readonly Migration[] = [init, tasksByState, logCursor, admin, idempotencyKey];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
